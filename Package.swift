@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// Breakglass: an on-call console for teams on AWS. See docs/ARCHITECTURE.md for what each target is
+// for and the one direction dependencies point: breakglass -> TUI -> Core -> AWS -> C shims.
+import PackageDescription
+
+let package = Package(
+    name: "Breakglass",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "breakglass", targets: ["breakglass"]),
+        .executable(name: "breakglass-bench", targets: ["breakglass-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ],
+    targets: [
+        // System libraries. Each shim.h wraps, as typed inline C functions, the macros and variadic
+        // functions Swift cannot call.
+        .systemLibrary(
+            name: "CNCursesW", path: "Sources/CNCursesW", pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(
+            name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(
+            name: "BreakglassAWS",
+            dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BreakglassCore", dependencies: ["BreakglassAWS", "CSQLite3"]),
+        .target(name: "BreakglassTUI", dependencies: ["BreakglassCore", "CNCursesW"]),
+        .target(
+            name: "BreakglassTestSupport",
+            dependencies: ["BreakglassCore", "BreakglassAWS", "BreakglassTUI"]),
+        .executableTarget(
+            name: "breakglass",
+            dependencies: [
+                "BreakglassTUI", "BreakglassCore", "BreakglassAWS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "breakglass-bench",
+            dependencies: [
+                "BreakglassTUI", "BreakglassCore", "BreakglassAWS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "BreakglassAWSTests", dependencies: ["BreakglassAWS", "BreakglassTestSupport"]),
+        .testTarget(name: "BreakglassCoreTests", dependencies: ["BreakglassCore", "BreakglassTestSupport"]),
+        .testTarget(name: "BreakglassTUITests", dependencies: ["BreakglassTUI", "BreakglassTestSupport"]),
+        .testTarget(
+            name: "BreakglassEndToEndTests",
+            dependencies: ["BreakglassTestSupport", "BreakglassCore", "BreakglassAWS"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
