@@ -1,0 +1,154 @@
+import Foundation
+
+/// Signs and sends calls to AWS services and decodes their answers or errors.
+///
+/// This walking-skeleton client sends each call once; the retry policy (reads and throttling retried
+/// with backoff, writes never re-sent after they may have reached AWS) is the AWS client issue's.
+public final class AWSClient: Sendable {
+    public let credentials: AWSCredentials
+    public let endpoints: EndpointResolver
+    public let transport: any HTTPTransport
+    public let timeouts: HTTPTimeouts
+    private let signer: SigV4Signer
+    private let now: @Sendable () -> Date
+
+    public init(
+        credentials: AWSCredentials, endpoints: EndpointResolver, transport: any HTTPTransport,
+        timeouts: HTTPTimeouts = .standard, signer: SigV4Signer = SigV4Signer(), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.credentials = credentials
+        self.endpoints = endpoints
+        self.transport = transport
+        self.timeouts = timeouts
+        self.signer = signer
+        self.now = now
+    }
+
+    /// A client from the process's surroundings: credentials from the chain, endpoints from
+    /// AWS_ENDPOINT_URL*, timeouts from BREAKGLASS_*TIMEOUT, libcurl with AWS_CA_BUNDLE.
+    public static func fromEnvironment(_ environment: AWSEnvironment) throws(AWSError) -> AWSClient {
+        let credentials = try CredentialResolver(environment: environment).resolve()
+        return AWSClient(
+            credentials: credentials, endpoints: EndpointResolver(environment: environment),
+            transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"]),
+            timeouts: try HTTPTimeouts.from(environment: environment))
+    }
+
+    public struct JSONResponse: Sendable {
+        public let value: AWSValue
+        public let requestID: String?
+    }
+
+    public struct QueryResponse: Sendable {
+        /// The `<OperationResult>` element (or the root when the answer has none).
+        public let result: XMLElement
+        public let requestID: String?
+    }
+
+    /// Calls an awsJson 1.0/1.1 operation.
+    public func json(_ service: AWSService, _ operation: String, _ input: AWSValue = .object([:]), region: String) async throws(AWSError) -> JSONResponse {
+        guard case .awsJSON(let version, let prefix) = service.wireProtocol else {
+            throw .configuration("\(service.name) does not speak awsJson")
+        }
+        let name = "\(service.signingName).\(operation)"
+        let response = try await send(
+            service, operationName: name, region: region, body: Array(JSON.encode(input).utf8),
+            headers: [HTTPHeader("Content-Type", "application/x-amz-json-\(version)"), HTTPHeader("X-Amz-Target", "\(prefix).\(operation)")])
+        guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
+        if response.body.isEmpty { return JSONResponse(value: .object([:]), requestID: response.requestID) }
+        do {
+            return JSONResponse(value: try JSON.decode(response.body), requestID: response.requestID)
+        } catch {
+            throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: error.description)
+        }
+    }
+
+    /// Calls a query-protocol operation. `parameters` are already flattened (`Filters.member.1.Name`).
+    public func query(_ service: AWSService, _ action: String, _ parameters: [(String, String)] = [], region: String) async throws(AWSError) -> QueryResponse {
+        guard case .query(let apiVersion) = service.wireProtocol else {
+            throw .configuration("\(service.name) does not speak the query protocol")
+        }
+        let name = "\(service.signingName).\(action)"
+        let body = FormEncoding.encode([("Action", action), ("Version", apiVersion)] + parameters)
+        let response = try await send(
+            service, operationName: name, region: region, body: Array(body.utf8),
+            headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")])
+        guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
+        let root: XMLElement
+        do { root = try XML.decode(response.body) } catch {
+            throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: error.description)
+        }
+        let requestID = root.first("RequestId")?.text ?? response.requestID
+        return QueryResponse(result: root.child("\(action)Result") ?? root, requestID: requestID)
+    }
+
+    /// Builds, signs and sends one request; the answer is returned whatever its status.
+    public func send(_ service: AWSService, operationName: String, region: String, method: String = "POST", path: String = "/", body: [UInt8], headers: [HTTPHeader]) async throws(AWSError) -> HTTPResponse {
+        let endpoint = try endpoints.endpoint(for: service, region: region)
+        var request = HTTPRequest(
+            method: method, scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port,
+            path: endpoint.basePath + path, headers: headers, body: body)
+        signer.sign(&request, credentials: credentials, region: endpoint.signingRegion, service: service.signingName, date: now())
+        do {
+            return try await transport.send(request, operation: operationName, timeouts: timeouts)
+        } catch {
+            throw .transport(error)
+        }
+    }
+
+    /// AWS error bodies come in three shapes: JSON (`__type`, `message`), query XML
+    /// (`<ErrorResponse><Error><Code>`), and EC2 XML (`<Response><Errors><Error>`). Anything else keeps
+    /// the HTTP status as the code and a short, sanitised excerpt as the message.
+    static func decodeError(_ response: HTTPResponse, operation: String) -> ServiceError {
+        var code: String?
+        var message: String?
+        var requestID = response.requestID
+        if let json = try? JSON.decode(response.body), json.object != nil {
+            code = json["__type"]?.string ?? json["code"]?.string ?? json["Code"]?.string
+            message = json["message"]?.string ?? json["Message"]?.string ?? json["errorMessage"]?.string
+        } else if let xml = try? XML.decode(response.body) {
+            let error = xml.first("Error")
+            code = error?.child("Code")?.text
+            message = error?.child("Message")?.text
+            requestID = requestID ?? xml.first("RequestId")?.text ?? xml.first("RequestID")?.text
+        }
+        if code == nil, let header = response.header("x-amzn-ErrorType") { code = header }
+        if let header = response.header("x-amzn-query-error"), let c = header.split(separator: ";").first { code = String(c) }
+        // "com.amazon.coral.service#InvalidClientTokenId" and "Code:http://..." both name the code.
+        if var c = code {
+            if let hash = c.lastIndex(of: "#") { c = String(c[c.index(after: hash)...]) }
+            if let colon = c.firstIndex(of: ":") { c = String(c[..<colon]) }
+            code = c
+        }
+        let fallback = String(decoding: response.body.prefix(200), as: UTF8.self)
+        return ServiceError(
+            operation: operation, code: code ?? "HTTP\(response.status)",
+            message: message ?? (fallback.isEmpty ? "no message" : fallback), status: response.status, requestID: requestID)
+    }
+}
+
+/// `application/x-www-form-urlencoded` as the AWS SDKs write it: unreserved characters kept, space as
+/// `+`, everything else %XX (moto recomputes signatures over exactly this form).
+public enum FormEncoding {
+    public static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
+    }
+
+    public static func escape(_ s: String) -> String {
+        var out = [UInt8]()
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"):
+                out.append(b)
+            case 0x20: out.append(UInt8(ascii: "+"))
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(Hex.upper[Int(b >> 4)])
+                out.append(Hex.upper[Int(b & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
