@@ -1,0 +1,153 @@
+import BreakglassAWS
+import Foundation
+
+/// Lists CloudWatch alarms, metric and composite, across regions, following NextToken.
+public struct AlarmFetcher: Sendable {
+    public let client: AWSClient
+    /// Pages are capped so a server that keeps handing out tokens cannot keep us looping.
+    public var maxPages = 1_000
+
+    public init(client: AWSClient) { self.client = client }
+
+    /// All alarms in `regions` (optionally only those in `state`), in triage order. Regions are
+    /// fetched concurrently; the first failure fails the whole list, naming its region.
+    public func list(regions: [String], state: AlarmState? = nil) async throws(AWSError) -> [Alarm] {
+        let result: Result<[Alarm], AWSError> = await withTaskGroup(of: Result<[Alarm], AWSError>.self) { group in
+            for region in regions {
+                group.addTask {
+                    do throws(AWSError) { return .success(try await listRegion(region, state: state)) } catch { return .failure(error) }
+                }
+            }
+            var all: [Alarm] = []
+            for await r in group {
+                switch r {
+                case .success(let alarms): all.append(contentsOf: alarms)
+                case .failure(let e):
+                    group.cancelAll()
+                    return .failure(e)
+                }
+            }
+            return .success(all)
+        }
+        return try result.get().sorted(by: Alarm.triageOrder)
+    }
+
+    public func listRegion(_ region: String, state: AlarmState?) async throws(AWSError) -> [Alarm] {
+        var alarms: [Alarm] = []
+        var token: String?
+        var seen: Set<String> = []
+        for _ in 0..<maxPages {
+            let answer = try await client.json(.cloudwatch, "DescribeAlarms", Self.request(state: state, nextToken: token), region: region)
+            let page: AlarmPage
+            do { page = try AlarmPage(answer.value, region: region) } catch {
+                throw .malformedResponse(operation: "monitoring.DescribeAlarms", status: 200, requestID: answer.requestID, reason: error.description)
+            }
+            alarms.append(contentsOf: page.alarms)
+            guard let next = page.nextToken, !next.isEmpty, seen.insert(next).inserted else { break }
+            token = next
+        }
+        return alarms
+    }
+
+    /// The DescribeAlarms input. AlarmTypes must name both kinds: without it AWS returns metric
+    /// alarms only.
+    public static func request(state: AlarmState?, nextToken: String?) -> AWSValue {
+        var o = AWSObject([("AlarmTypes", ["MetricAlarm", "CompositeAlarm"]), ("MaxRecords", 100)])
+        if let state { o["StateValue"] = .string(state.rawValue) }
+        if let nextToken { o["NextToken"] = .string(nextToken) }
+        return .object(o)
+    }
+}
+
+/// One DescribeAlarms answer, decoded. Pure, so it is tested without a server.
+public struct AlarmPage: Sendable, Equatable {
+    public var alarms: [Alarm]
+    public var nextToken: String?
+
+    public struct DecodeError: Error, Sendable, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    public init(_ value: AWSValue, region: String) throws(DecodeError) {
+        guard value.object != nil else { throw DecodeError(reason: "DescribeAlarms answer is not a JSON object") }
+        var alarms: [Alarm] = []
+        for (key, type) in [("MetricAlarms", AlarmType.metric), ("CompositeAlarms", .composite)] {
+            guard let list = value[key] else { continue }
+            guard let items = list.array else { throw DecodeError(reason: "\(key) is not a list") }
+            for (i, item) in items.enumerated() {
+                guard let name = item["AlarmName"]?.string else { throw DecodeError(reason: "\(key)[\(i)] has no AlarmName") }
+                guard let raw = item["StateValue"]?.string, let state = AlarmState(rawValue: raw) else {
+                    throw DecodeError(reason: "\(key)[\(i)] (\(name)) has an unknown StateValue \(item["StateValue"].map { JSON.encode($0) } ?? "(missing)")")
+                }
+                alarms.append(Alarm(
+                    name: name, state: state, reason: item["StateReason"]?.string ?? "",
+                    updated: Self.timestamp(item["StateUpdatedTimestamp"]) ?? Self.timestamp(item["AlarmConfigurationUpdatedTimestamp"]) ?? Date(timeIntervalSince1970: 0),
+                    region: region, type: type,
+                    namespace: type == .metric ? item["Namespace"]?.string : nil,
+                    metric: type == .metric ? item["MetricName"]?.string : nil,
+                    arn: item["AlarmArn"]?.string))
+            }
+        }
+        self.alarms = alarms
+        self.nextToken = value["NextToken"]?.string
+    }
+
+    /// awsJson timestamps are epoch seconds; some servers send ISO 8601 strings instead.
+    static func timestamp(_ v: AWSValue?) -> Date? {
+        guard let v else { return nil }
+        if case .number = v, let d = v.double { return Date(timeIntervalSince1970: d) }
+        if let s = v.string { return ISO8601.parse(s) ?? Double(s).map { Date(timeIntervalSince1970: $0) } }
+        return nil
+    }
+}
+
+/// ISO 8601 in UTC with optional fractional seconds, without a (slow, locale-bound) DateFormatter.
+public enum ISO8601 {
+    public static func format(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday))T\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+    }
+
+    public static func parse(_ s: String) -> Date? {
+        let u = Array(s.utf8)
+        guard u.count >= 19, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: " "),
+            u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":")
+        else { return nil }
+        func num(_ r: Range<Int>) -> Int32? { Int32(String(decoding: u[r], as: UTF8.self)) }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16), let se = num(17..<19) else { return nil }
+        var i = 19
+        var fraction = 0.0
+        if i < u.count, u[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale = 0.1
+            while i < u.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(u[i]) {
+                fraction += Double(u[i] - UInt8(ascii: "0")) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        var offset = 0
+        if i < u.count {
+            if u[i] == UInt8(ascii: "Z") { i += 1 } else if u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+                let sign = u[i] == UInt8(ascii: "+") ? 1 : -1
+                let rest = String(decoding: u[(i + 1)...], as: UTF8.self).replacingOccurrences(of: ":", with: "")
+                guard rest.count == 4, let hh = Int(rest.prefix(2)), let mm = Int(rest.suffix(2)) else { return nil }
+                offset = sign * (hh * 3600 + mm * 60)
+                i = u.count
+            } else { return nil }
+        }
+        guard i == u.count else { return nil }
+        var tm = tm()
+        tm.tm_year = y - 1900
+        tm.tm_mon = mo - 1
+        tm.tm_mday = d
+        tm.tm_hour = h
+        tm.tm_min = mi
+        tm.tm_sec = se
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm) - offset) + fraction)
+    }
+}
