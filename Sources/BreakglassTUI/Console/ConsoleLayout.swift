@@ -1,0 +1,68 @@
+import BreakglassCore
+
+/// Where everything on the alarm console goes for a terminal size. The reducer (for paging and
+/// scrolling) and the renderer read the same layout, so they agree on how many rows are visible.
+///
+/// Rows: 0 top bar, 1 counts, 2 column header, then the alarm list, then the detail block (1 line;
+/// 4 lines when the terminal has at least 30 rows), then the footer on the last row.
+public struct ConsoleLayout: Hashable, Sendable {
+    public static let minimumSize = TerminalSize(width: 80, height: 24)
+    public static let listTop = 3
+
+    public let size: TerminalSize
+    /// Alarms from several regions can share a name, so the region gets a column when more than one
+    /// region is shown.
+    public let regionWidth: Int
+
+    public init(size: TerminalSize, regions: [String]) {
+        self.size = size
+        if regions.count > 1 {
+            let widest = regions.map { TerminalText.width(TerminalText.sanitize($0)) }.max() ?? 0
+            regionWidth = min(14, max(6, widest))
+        } else {
+            regionWidth = 0
+        }
+    }
+
+    public var isTooSmall: Bool {
+        size.width < Self.minimumSize.width || size.height < Self.minimumSize.height
+    }
+
+    public var detailHeight: Int { size.height >= 30 ? 4 : 1 }
+    public var listHeight: Int { max(0, size.height - Self.listTop - detailHeight - 1) }
+    public var detailTop: Int { Self.listTop + listHeight }
+    public var footerRow: Int { size.height - 1 }
+
+    /// Columns of an alarm row: a selection marker, the state badge, the name, the region (when shown),
+    /// the time in state and the reason, separated by two spaces. Name and reason share what is left,
+    /// the name getting a bit less than half and never more than 64 columns.
+    public struct Columns: Hashable, Sendable {
+        public static let badgeX = 2
+        public static let badgeWidth = 5
+        public static let timeWidth = 8
+        public static let gap = 2
+
+        public let nameX: Int
+        public let nameWidth: Int
+        public let regionX: Int
+        public let regionWidth: Int
+        public let timeX: Int
+        public let reasonX: Int
+        public let reasonWidth: Int
+    }
+
+    public var columns: Columns {
+        let gap = Columns.gap
+        let nameX = Columns.badgeX + Columns.badgeWidth + gap
+        let regionSpace = regionWidth > 0 ? regionWidth + gap : 0
+        let flexible = max(2, size.width - nameX - gap - regionSpace - Columns.timeWidth - gap)
+        let nameWidth = min(64, max(16, flexible * 45 / 100))
+        let reasonWidth = max(0, flexible - nameWidth)
+        let regionX = nameX + nameWidth + gap
+        let timeX = regionX + regionSpace
+        let reasonX = timeX + Columns.timeWidth + gap
+        return Columns(
+            nameX: nameX, nameWidth: nameWidth, regionX: regionX, regionWidth: regionWidth, timeX: timeX,
+            reasonX: reasonX, reasonWidth: reasonWidth)
+    }
+}

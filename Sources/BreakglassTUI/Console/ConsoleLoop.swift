@@ -1,0 +1,206 @@
+import BreakglassCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the `breakglass console` command decides before the console starts.
+public struct ConsoleOptions: Sendable {
+    /// Who is looking, shown in the top bar (e.g. the caller's ARN or "profile prod").
+    public var identity: String
+    public var regions: [String]
+    /// Seconds between automatic refreshes while they succeed.
+    public var refreshInterval: TimeInterval
+    /// A built-in theme: `Theme.builtInNames`.
+    public var themeName: String
+    /// `.auto` follows the terminal and `NO_COLOR`.
+    public var colorPolicy: ColorPolicy
+
+    public init(
+        identity: String, regions: [String], refreshInterval: TimeInterval = 15, themeName: String = "default",
+        colorPolicy: ColorPolicy = .auto
+    ) {
+        self.identity = identity
+        self.regions = regions
+        self.refreshInterval = refreshInterval
+        self.themeName = themeName
+        self.colorPolicy = colorPolicy
+    }
+}
+
+/// The console's only ways to reach the world, injected so the loop can run against fakes.
+public struct ConsoleDependencies: Sendable {
+    /// Runs off the main loop; its error is shown as `String(describing:)`, sanitized.
+    public var fetchAlarms: @Sendable () async throws -> [Alarm]
+    public var now: @Sendable () -> Date
+
+    public init(fetchAlarms: @escaping @Sendable () async throws -> [Alarm], now: @escaping @Sendable () -> Date = { Date() }) {
+        self.fetchAlarms = fetchAlarms
+        self.now = now
+    }
+}
+
+/// Runs the alarm console on the process's terminal until the user quits, and returns the exit code:
+/// 0 after `q`, 2 when the terminal cannot be used (the reason is on stderr), 128 + signal after
+/// SIGINT (130), SIGTERM or SIGHUP. The terminal is restored on every path, crashes included.
+///
+/// Blocks the calling thread for the console's lifetime (call it from a synchronous command);
+/// `fetchAlarms` runs on other threads, so a slow network never delays keys or drawing.
+public func runConsole(options: ConsoleOptions, dependencies: ConsoleDependencies) -> Int32 {
+    let environment = ProcessInfo.processInfo.environment
+    let codeset = NCursesBackend.prepareLocale()
+    let check = TerminalCheck.evaluate(
+        environment: environment, codeset: codeset, stdinIsTTY: isatty(STDIN_FILENO) == 1,
+        stdoutIsTTY: isatty(STDOUT_FILENO) == 1)
+    if case .refuse(let message) = check {
+        printError(message)
+        return 2
+    }
+    guard let baseTheme = Theme.builtIn(named: options.themeName) else {
+        printError(
+            "breakglass console has no theme named \"\(TerminalText.sanitize(options.themeName))\". Use one of: "
+                + Theme.builtInNames.joined(separator: ", ") + ".")
+        return 2
+    }
+    let inbox: EventInbox
+    do {
+        inbox = try EventInbox()
+    } catch {
+        printError(String(describing: error))
+        return 1
+    }
+    defer { inbox.close() }
+
+    TerminalRestore.install(wakeFD: inbox.wakeWriteFD, restore: NCursesBackend.emergencyRestore)
+    defer { TerminalRestore.uninstall() }
+    let backend: NCursesBackend
+    do {
+        backend = try NCursesBackend(environment: environment, colorPolicy: options.colorPolicy)
+    } catch {
+        printError(String(describing: error))
+        return 2
+    }
+    defer { backend.restore() }
+
+    let session = ConsoleSession(
+        options: options, size: backend.size, theme: baseTheme.degraded(to: backend.colorDepth),
+        now: dependencies.now())
+    let loop = ConsoleLoop(session: session, backend: backend, inbox: inbox, dependencies: dependencies)
+    return loop.run()
+}
+
+private func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// The impure shell around `ConsoleSession`: the one owner of state. Each turn it waits in poll(2)
+/// for a key, a background result or signal (both arrive through the inbox's wake pipe) or the next
+/// deadline, turns what arrived into events, applies them in order, runs the effects and draws once.
+final class ConsoleLoop {
+    private(set) var session: ConsoleSession
+    private let backend: any TerminalBackend
+    private let inbox: EventInbox
+    private let dependencies: ConsoleDependencies
+    private let takeSignals: () -> TerminalRestore.Pending
+    private var refreshTask: Task<Void, Never>?
+
+    init(
+        session: ConsoleSession, backend: any TerminalBackend, inbox: EventInbox,
+        dependencies: ConsoleDependencies,
+        takeSignals: @escaping () -> TerminalRestore.Pending = TerminalRestore.takePending
+    ) {
+        self.session = session
+        self.backend = backend
+        self.inbox = inbox
+        self.dependencies = dependencies
+        self.takeSignals = takeSignals
+    }
+
+    /// Runs until quit; returns the exit code. Abandons a refresh still running when it returns.
+    func run() -> Int32 {
+        defer {
+            refreshTask?.cancel()
+            inbox.abandon()
+        }
+        if let code = step([resizeEvent(), .tick]) { return code }
+        while true {
+            let inputClosed = waitForWork()
+            let signals = takeSignals()
+            if let signal = signals.terminate { return 128 + signal }
+            if inputClosed { return 128 + SIGHUP }
+            var events: [ConsoleEvent] = []
+            if signals.windowChanged && backend.refreshSize() { events.append(resizeEvent()) }
+            while let key = backend.readKey() {
+                events.append(key == .resize ? resizeEvent() : .key(key))
+            }
+            events += inbox.drain()
+            events.append(.tick)
+            if let code = step(events) { return code }
+        }
+    }
+
+    /// Applies `events` in order, runs their effects, then draws once. Returns an exit code when the
+    /// console should end.
+    private func step(_ events: [ConsoleEvent]) -> Int32? {
+        for event in events {
+            for effect in session.handle(event, now: dependencies.now()) {
+                switch effect {
+                case .quit: return 0
+                case .startRefresh: startRefresh()
+                case .cancelRefresh: cancelRefresh()
+                case .bell: backend.bell()
+                case .redraw: backend.invalidate()
+                }
+            }
+        }
+        backend.draw(session.frame(now: dependencies.now()))
+        return nil
+    }
+
+    private func resizeEvent() -> ConsoleEvent {
+        .resize(width: backend.size.width, height: backend.size.height)
+    }
+
+    private func startRefresh() {
+        let fetch = dependencies.fetchAlarms
+        let inbox = self.inbox
+        let generation = inbox.currentGeneration
+        refreshTask = Task.detached {
+            let event: ConsoleEvent
+            do {
+                event = .alarmsLoaded(try await fetch())
+            } catch {
+                if Task.isCancelled { return }
+                event = .alarmsFailed(String(describing: error))
+            }
+            inbox.push(event, generation: generation)
+        }
+    }
+
+    private func cancelRefresh() {
+        refreshTask?.cancel()
+        refreshTask = nil
+        inbox.abandon()
+    }
+
+    /// Sleeps until a key, a wake-up byte or the session's next deadline. Returns true when the
+    /// terminal's input is gone (hung up), which ends the console like SIGHUP.
+    private func waitForWork() -> Bool {
+        let now = dependencies.now()
+        let wait = session.nextWakeup(after: now).timeIntervalSince(now)
+        // One millisecond past the deadline, so the clock has moved on when the loop looks at it.
+        let timeout = Int32(min(1000, max(0, (wait * 1000).rounded(.up)))) + 1
+        var fds = [
+            pollfd(fd: backend.inputFileDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: inbox.wakeReadFD, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, nfds_t(fds.count), timeout)
+        guard ready > 0 else { return false }
+        if fds[1].revents != 0 { inbox.clearWakeups() }
+        let closed = Int16(POLLHUP | POLLERR | POLLNVAL)
+        return fds[0].revents & closed != 0
+    }
+}

@@ -1,0 +1,278 @@
+import BreakglassCore
+import Foundation
+
+/// The alarm console as a grid of `state.size`. Pure: the same state, theme and time give the same
+/// frame. Only the visible rows are measured and sanitized, so the cost does not grow with the
+/// number of alarms. Every string that came from outside goes through `TerminalText.sanitize`.
+public func renderConsole(_ state: ConsoleState, theme: Theme, now: Date) -> CellGrid {
+    var renderer = ConsoleRenderer(state: state, theme: theme, now: now)
+    renderer.render()
+    return renderer.grid
+}
+
+private struct ConsoleRenderer {
+    let state: ConsoleState
+    let theme: Theme
+    let now: Date
+    let layout: ConsoleLayout
+    var grid: CellGrid
+
+    init(state: ConsoleState, theme: Theme, now: Date) {
+        self.state = state
+        self.theme = theme
+        self.now = now
+        layout = state.layout
+        grid = CellGrid(width: state.size.width, height: state.size.height, style: theme[.text])
+    }
+
+    var width: Int { grid.width }
+
+    mutating func render() {
+        guard !layout.isTooSmall else {
+            renderTooSmall()
+            return
+        }
+        renderTopBar()
+        renderCounts()
+        renderHeader()
+        renderList()
+        renderDetail()
+        renderFooter()
+    }
+
+    // MARK: Bars
+
+    mutating func renderTopBar() {
+        let style = theme[.topBar]
+        grid.fill(y: 0, style: style)
+        let right = refreshIndicator() + "  " + ConsoleFormat.clock(now) + " UTC "
+        let rightX = width - TerminalText.width(right)
+        let product = " breakglass"
+        grid.put(product, x: 0, y: 0, style: style)
+        // Identity, then regions. When both do not fit, the regions keep at least half the room: which
+        // region you are looking at matters more than the tail of an ARN.
+        let identity = TerminalText.sanitize(state.identity)
+        let regions = TerminalText.sanitize(state.regions.joined(separator: ","))
+        let identityWidth = TerminalText.width(identity)
+        let regionsWidth = TerminalText.width(regions)
+        var x = TerminalText.width(product) + 2
+        let room = rightX - 2 - x
+        if room > 0 {
+            let regionsRoom = identity.isEmpty ? min(regionsWidth, room) : min(regionsWidth, max(room / 2, room - identityWidth - 2))
+            let identityRoom = room - (regionsRoom > 0 ? regionsRoom + 2 : 0)
+            if identityRoom > 0, !identity.isEmpty {
+                x += grid.put(TerminalText.truncate(identity, toWidth: identityRoom), x: x, y: 0, style: style) + 2
+            }
+            if regionsRoom > 0 {
+                grid.put(TerminalText.truncate(regions, toWidth: regionsRoom), x: x, y: 0, style: style)
+            }
+        }
+        grid.put(right, x: max(0, rightX), y: 0, style: style)
+    }
+
+    func refreshIndicator() -> String {
+        switch state.refresh {
+        case .neverLoaded, .loading: return "loading…"
+        case _ where state.refreshInFlight: return "refreshing…"
+        case .loaded(let at): return "updated " + CompactDuration.format(now.timeIntervalSince(at)) + " ago"
+        case .failed: return "refresh failed"
+        }
+    }
+
+    mutating func renderCounts() {
+        guard state.refresh.lastLoaded != nil else { return }
+        let counts = state.counts
+        let parts: [(Int, String, ThemeRole)] = [
+            (counts.alarm, "ALARM", .stateAlarm),
+            (counts.insufficientData, "INSUF", .stateInsufficient),
+            (counts.ok, "OK", .stateOK),
+        ]
+        var x = 1
+        for (i, part) in parts.enumerated() {
+            if i > 0 { x += grid.put(" · ", x: x, y: 1, style: theme[.muted]) }
+            let style = part.0 > 0 ? theme[part.2] : theme[.muted]
+            x += grid.put("\(part.0) \(part.1)", x: x, y: 1, style: style)
+        }
+        if let index = state.selectedIndex {
+            let position = "\(index + 1)/\(state.alarms.count) "
+            let positionX = width - TerminalText.width(position)
+            if positionX > x + 1 { grid.put(position, x: positionX, y: 1, style: theme[.muted]) }
+        }
+    }
+
+    mutating func renderHeader() {
+        let style = theme[.header]
+        let c = layout.columns
+        grid.fill(y: 2, style: style)
+        grid.put("STATE", x: ConsoleLayout.Columns.badgeX, y: 2, style: style)
+        grid.put("NAME", x: c.nameX, y: 2, style: style)
+        if c.regionWidth > 0 { grid.put("REGION", x: c.regionX, y: 2, style: style) }
+        grid.put(
+            TerminalText.pad("IN STATE", toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
+            x: c.timeX, y: 2, style: style)
+        grid.put("REASON", x: c.reasonX, y: 2, style: style, maxWidth: c.reasonWidth)
+    }
+
+    // MARK: List
+
+    mutating func renderList() {
+        let top = ConsoleLayout.listTop
+        guard !state.alarms.isEmpty else {
+            grid.put(
+                TerminalText.truncate(emptyListText(), toWidth: width - 4), x: 2, y: top + 1,
+                style: theme[.muted])
+            return
+        }
+        let end = min(state.alarms.count, state.scrollOffset + layout.listHeight)
+        guard state.scrollOffset < end else { return }
+        for index in state.scrollOffset..<end {
+            renderRow(state.alarms[index], y: top + index - state.scrollOffset, selected: index == state.selectedIndex)
+        }
+    }
+
+    func emptyListText() -> String {
+        switch state.refresh {
+        case .neverLoaded, .loading:
+            return "Loading alarms…"
+        case .failed(_, _, nil):
+            return "Could not load alarms yet (the reason is below)."
+        case .loaded, .failed:
+            let regions = TerminalText.sanitize(state.regions.joined(separator: ", "))
+            return regions.isEmpty ? "No alarms" : "No alarms in \(regions)"
+        }
+    }
+
+    mutating func renderRow(_ alarm: Alarm, y: Int, selected: Bool) {
+        let c = layout.columns
+        let style = selected ? theme[.selection] : theme[.text]
+        grid.fill(y: y, style: style)
+        if selected { grid.put(">", x: 0, y: y, style: style) }
+        grid.put(
+            TerminalText.pad(AlarmListing.label(alarm.state), toWidth: ConsoleLayout.Columns.badgeWidth),
+            x: ConsoleLayout.Columns.badgeX, y: y, style: theme.style(for: alarm.state))
+        grid.put(
+            TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: c.nameWidth),
+            x: c.nameX, y: y, style: style)
+        if c.regionWidth > 0 {
+            grid.put(
+                TerminalText.truncate(TerminalText.sanitize(alarm.region), toWidth: c.regionWidth),
+                x: c.regionX, y: y, style: style)
+        }
+        grid.put(
+            TerminalText.pad(
+                CompactDuration.format(now.timeIntervalSince(alarm.updated)),
+                toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
+            x: c.timeX, y: y, style: style)
+        grid.put(
+            TerminalText.truncate(TerminalText.sanitize(alarm.reason), toWidth: c.reasonWidth),
+            x: c.reasonX, y: y, style: style)
+    }
+
+    // MARK: Detail
+
+    mutating func renderDetail() {
+        let top = layout.detailTop
+        if layout.detailHeight == 1 {
+            if !renderFailure(y: top), let alarm = state.selectedAlarm {
+                var x = 1
+                let name = TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: width / 2)
+                x += grid.put(name, x: x, y: top, style: theme[.header])
+                x += grid.put(": ", x: x, y: top, style: theme[.text])
+                let reason = TerminalText.truncate(TerminalText.sanitize(alarm.reason), toWidth: width - 1 - x)
+                grid.put(reason, x: x, y: top, style: theme[.text])
+            }
+            return
+        }
+        if !renderFailure(y: top) {
+            grid.put(TerminalText.truncate(statusText(), toWidth: width - 2), x: 1, y: top, style: theme[.muted])
+        }
+        guard let alarm = state.selectedAlarm else { return }
+        var x = 1
+        x += grid.put(AlarmListing.label(alarm.state), x: x, y: top + 1, style: theme.style(for: alarm.state))
+        x += 1
+        let name = TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: width - 1 - x)
+        x += grid.put(name, x: x, y: top + 1, style: theme[.header])
+        var facts = [TerminalText.sanitize(alarm.region)]
+        switch alarm.type {
+        case .composite: facts.append("composite")
+        case .metric:
+            let metric = [alarm.namespace, alarm.metric].compactMap { $0 }.joined(separator: " ")
+            if !metric.isEmpty { facts.append(TerminalText.sanitize(metric)) }
+        }
+        facts.append("in \(AlarmListing.label(alarm.state)) for \(CompactDuration.format(now.timeIntervalSince(alarm.updated)))")
+        let room = width - 1 - (x + 2)
+        if room > 0 {
+            grid.put(
+                TerminalText.truncate(facts.joined(separator: " · "), toWidth: room), x: x + 2, y: top + 1,
+                style: theme[.muted])
+        }
+        let lines = TerminalText.wrap(
+            TerminalText.sanitize(alarm.reason), toWidth: width - 2, maxLines: layout.detailHeight - 2)
+        for (i, line) in lines.enumerated() {
+            grid.put(line, x: 1, y: top + 2 + i, style: theme[.text])
+        }
+    }
+
+    /// Draws the last refresh error on row `y` if the last refresh failed; says whether it did. The
+    /// error's message is cut, not the time or the retry countdown, which matter more.
+    mutating func renderFailure(y: Int) -> Bool {
+        guard case .failed(let message, let at, _) = state.refresh else { return false }
+        let prefix = "refresh failed \(ConsoleFormat.clock(at)): "
+        let suffix: String
+        if state.refreshInFlight {
+            suffix = " — retrying now"
+        } else {
+            let wait = max(0, state.nextRefreshAt.timeIntervalSince(now).rounded(.up))
+            suffix = " — retrying in \(CompactDuration.format(wait))"
+        }
+        let room = width - 2 - TerminalText.width(prefix) - TerminalText.width(suffix)
+        let text = prefix + TerminalText.truncate(TerminalText.sanitize(message), toWidth: max(0, room)) + suffix
+        grid.put(text, x: 1, y: y, style: theme[.error], maxWidth: width - 2)
+        return true
+    }
+
+    func statusText() -> String {
+        switch state.refresh {
+        case .neverLoaded, .loading:
+            return "loading alarms…"
+        case .loaded(let at), .failed(_, _, .some(let at)):
+            let count = "\(state.alarms.count) alarm\(state.alarms.count == 1 ? "" : "s")"
+            if state.refreshInFlight { return "\(count) · updated \(ConsoleFormat.clock(at)) UTC · refreshing…" }
+            let wait = max(0, state.nextRefreshAt.timeIntervalSince(now).rounded(.up))
+            return "\(count) · updated \(ConsoleFormat.clock(at)) UTC · next refresh in \(CompactDuration.format(wait))"
+        case .failed(_, _, nil):
+            return ""
+        }
+    }
+
+    // MARK: Footer
+
+    mutating func renderFooter() {
+        let y = layout.footerRow
+        grid.fill(y: y, style: theme[.footer])
+        var x = 1
+        for hint in Keymap.console.footerHints {
+            let needed = TerminalText.width(hint.key) + 1 + TerminalText.width(hint.description)
+            if x + needed > width - 1 { break }
+            x += grid.put(hint.key, x: x, y: y, style: theme[.footerKey])
+            x += 1
+            x += grid.put(hint.description, x: x, y: y, style: theme[.footer])
+            x += 2
+        }
+    }
+
+    // MARK: Too small
+
+    mutating func renderTooSmall() {
+        guard width > 0, grid.height > 0 else { return }
+        let need = ConsoleLayout.minimumSize
+        let message =
+            "terminal too small: need \(need.width)×\(need.height), have \(state.size.width)×\(state.size.height) — q quits"
+        let lines = TerminalText.wrap(message, toWidth: width, maxLines: grid.height)
+        let top = max(0, (grid.height - lines.count) / 2)
+        for (i, line) in lines.enumerated() {
+            let x = max(0, (width - TerminalText.width(line)) / 2)
+            grid.put(line, x: x, y: top + i, style: theme[.warning])
+        }
+    }
+}

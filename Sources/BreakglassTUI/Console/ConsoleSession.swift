@@ -1,0 +1,39 @@
+import BreakglassCore
+import Foundation
+
+/// The console without a terminal: its state, the pure step that applies events, and the frame that
+/// state draws as. The ncurses loop is a thin shell around it, and tests drive it directly.
+public struct ConsoleSession: Sendable {
+    public private(set) var state: ConsoleState
+    /// Already degraded to the terminal's colour depth.
+    public var theme: Theme
+
+    public init(state: ConsoleState, theme: Theme) {
+        self.state = state
+        self.theme = theme
+    }
+
+    public init(options: ConsoleOptions, size: TerminalSize, theme: Theme, now: Date) {
+        self.init(
+            state: ConsoleState(
+                identity: options.identity, regions: options.regions, refreshInterval: options.refreshInterval,
+                size: size, now: now),
+            theme: theme)
+    }
+
+    public mutating func handle(_ event: ConsoleEvent, now: Date) -> [ConsoleEffect] {
+        reduce(&state, event, now: now)
+    }
+
+    public func frame(now: Date) -> CellGrid {
+        renderConsole(state, theme: theme, now: now)
+    }
+
+    /// When the loop must wake even if nothing happens: the next whole second (the clock and the
+    /// times in state move) or the next refresh, whichever is sooner. Never earlier than `now`.
+    public func nextWakeup(after now: Date) -> Date {
+        let nextSecond = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) + 1)
+        guard !state.refreshInFlight else { return nextSecond }
+        return max(now, min(nextSecond, state.nextRefreshAt))
+    }
+}

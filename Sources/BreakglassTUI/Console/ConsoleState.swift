@@ -1,0 +1,125 @@
+import BreakglassCore
+import Foundation
+
+/// An alarm's identity across refreshes: CloudWatch alarm names are unique per region.
+public struct AlarmID: Hashable, Sendable {
+    public var name: String
+    public var region: String
+
+    public init(name: String, region: String) {
+        self.name = name
+        self.region = region
+    }
+
+    public init(_ alarm: Alarm) {
+        self.init(name: alarm.name, region: alarm.region)
+    }
+}
+
+/// How many alarms are in each state; counted once per load, never per frame.
+public struct AlarmCounts: Hashable, Sendable {
+    public var alarm = 0
+    public var insufficientData = 0
+    public var ok = 0
+
+    public init(alarm: Int = 0, insufficientData: Int = 0, ok: Int = 0) {
+        self.alarm = alarm
+        self.insufficientData = insufficientData
+        self.ok = ok
+    }
+
+    public init(_ alarms: [Alarm]) {
+        for alarm in alarms {
+            switch alarm.state {
+            case .alarm: self.alarm += 1
+            case .insufficientData: insufficientData += 1
+            case .ok: ok += 1
+            }
+        }
+    }
+
+    public var total: Int { alarm + insufficientData + ok }
+}
+
+/// The outcome of the last refresh that finished. Whether one is running now is
+/// `ConsoleState.refreshInFlight`.
+public enum RefreshStatus: Hashable, Sendable {
+    /// Nothing has been asked yet.
+    case neverLoaded
+    /// The first refresh is running; there is nothing to show yet.
+    case loading
+    case loaded(at: Date)
+    /// The last refresh failed. The alarms from the last success (at `lastLoaded`, if any) are kept
+    /// and still shown.
+    case failed(message: String, at: Date, lastLoaded: Date?)
+
+    public var lastLoaded: Date? {
+        switch self {
+        case .neverLoaded, .loading: nil
+        case .loaded(let at): at
+        case .failed(_, _, let lastLoaded): lastLoaded
+        }
+    }
+}
+
+/// Everything the alarm console shows, owned by the main loop and changed only by `reduce`.
+///
+/// Invariants: `alarms` is in `Alarm.triageOrder`; `selectedIndex` is nil exactly when `alarms` is
+/// empty, and `selectedID` names the alarm at `selectedIndex`; the selected row is inside the visible
+/// window `scrollOffset ..< scrollOffset + layout.listHeight` whenever the list has room; at most one
+/// refresh runs at a time (`refreshInFlight`).
+public struct ConsoleState: Sendable {
+    public internal(set) var alarms: [Alarm] = []
+    public internal(set) var counts = AlarmCounts()
+    public internal(set) var selectedIndex: Int?
+    /// The selection follows this alarm when a refresh reorders or changes the list.
+    public internal(set) var selectedID: AlarmID?
+    public internal(set) var scrollOffset = 0
+    public internal(set) var size: TerminalSize
+    public var identity: String
+    public var regions: [String]
+    public internal(set) var refresh: RefreshStatus = .neverLoaded
+    public internal(set) var refreshInFlight = false
+    /// When the running refresh started; nil when none runs.
+    public internal(set) var refreshStartedAt: Date?
+    /// When the next automatic refresh is due (a tick at or after it starts one).
+    public internal(set) var nextRefreshAt: Date
+    /// Failures since the last success; drives the backoff.
+    public internal(set) var consecutiveFailures = 0
+    public var refreshInterval: TimeInterval
+    /// A refresh with no answer after this long counts as failed and is abandoned, so one hung
+    /// request cannot stop the list from ever updating again.
+    public var refreshTimeout: TimeInterval = 60
+
+    /// The longest wait between automatic refreshes while failing (unless the interval itself is
+    /// longer).
+    public static let maximumBackoff: TimeInterval = 300
+
+    /// A console that refreshes at the first tick.
+    public init(
+        identity: String, regions: [String], refreshInterval: TimeInterval = 15, size: TerminalSize,
+        now: Date
+    ) {
+        self.identity = identity
+        self.regions = regions
+        self.refreshInterval = max(1, refreshInterval)
+        self.size = size
+        nextRefreshAt = now
+    }
+
+    public var selectedAlarm: Alarm? {
+        selectedIndex.map { alarms[$0] }
+    }
+
+    public var layout: ConsoleLayout {
+        ConsoleLayout(size: size, regions: regions)
+    }
+
+    /// How long to wait after `consecutiveFailures` failures: the interval doubled per failure, at most
+    /// `maximumBackoff` (or the interval, if that is longer).
+    public var retryDelay: TimeInterval {
+        let exponent = min(consecutiveFailures, 20)
+        let delay = refreshInterval * Double(1 << exponent)
+        return min(delay, max(refreshInterval, Self.maximumBackoff))
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where background work leaves events for the main loop, plus a self-pipe that wakes the loop's
+/// poll(2) at once. Any thread may `push`; only the loop drains. After `close`, pushes are dropped,
+/// so a refresh that finishes after the console quit cannot write to a reused descriptor.
+///
+/// Each refresh pushes under a generation number; `abandon()` moves to a new generation, so the
+/// result of a refresh the console gave up on is dropped even if it was already queued.
+final class EventInbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [(event: ConsoleEvent, generation: Int)] = []
+    private var generation = 0
+    private var closed = false
+    /// The loop polls this end.
+    let wakeReadFD: Int32
+    /// Background work and signal handlers write one byte here. Non-blocking: a full pipe already
+    /// means a wake-up is pending.
+    let wakeWriteFD: Int32
+
+    struct PipeError: Error, CustomStringConvertible {
+        let errno: Int32
+        var description: String {
+            "could not create the console's wake-up pipe: \(String(cString: strerror(errno)))"
+        }
+    }
+
+    init() throws {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw PipeError(errno: errno) }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakeReadFD = fds[0]
+        wakeWriteFD = fds[1]
+    }
+
+    /// The generation work started now must push under.
+    var currentGeneration: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return generation
+    }
+
+    /// Drops everything pushed under the current generation, queued or still to come.
+    func abandon() {
+        lock.lock()
+        defer { lock.unlock() }
+        generation += 1
+    }
+
+    func push(_ event: ConsoleEvent, generation pushedGeneration: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed, pushedGeneration == generation else { return }
+        events.append((event, pushedGeneration))
+        var byte: UInt8 = 1
+        _ = write(wakeWriteFD, &byte, 1)
+    }
+
+    func drain() -> [ConsoleEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        let current = generation
+        let drained = events.filter { $0.generation == current }.map(\.event)
+        events.removeAll(keepingCapacity: true)
+        return drained
+    }
+
+    /// Empties the pipe so the next poll sleeps until something new arrives.
+    func clearWakeups() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakeReadFD, &buffer, buffer.count) > 0 {}
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        closed = true
+        #if canImport(Glibc)
+        _ = Glibc.close(wakeReadFD)
+        _ = Glibc.close(wakeWriteFD)
+        #else
+        _ = Darwin.close(wakeReadFD)
+        _ = Darwin.close(wakeWriteFD)
+        #endif
+    }
+}

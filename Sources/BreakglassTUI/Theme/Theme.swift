@@ -1,0 +1,110 @@
+import BreakglassCore
+
+/// The semantic roles screens draw with. Screens name a role; the theme decides what it looks like.
+public enum ThemeRole: String, Sendable, CaseIterable {
+    case text, muted, header
+    case topBar = "top_bar"
+    case footer
+    case footerKey = "footer_key"
+    case selection
+    case stateAlarm = "state_alarm"
+    case stateInsufficient = "state_insufficient"
+    case stateOK = "state_ok"
+    case error, warning
+}
+
+/// A style for every role. Invariant: all roles are set, so drawing code never needs a fallback.
+/// Before drawing, `degraded(to:)` brings a theme down to the terminal's colour depth.
+public struct Theme: Hashable, Sendable {
+    public var name: String
+    private var styles: [ThemeRole: Style]
+
+    /// A theme that sets `overrides` over `base` (roles it does not name keep the base's style).
+    public init(name: String, overrides: [ThemeRole: Style] = [:], base: Theme = .default) {
+        self.name = name
+        styles = base.styles.merging(overrides) { _, new in new }
+    }
+
+    private init(name: String, complete: [ThemeRole: Style]) {
+        precondition(ThemeRole.allCases.allSatisfy { complete[$0] != nil }, "theme \(name) misses a role")
+        self.name = name
+        styles = complete
+    }
+
+    public subscript(role: ThemeRole) -> Style {
+        get { styles[role] ?? .plain }
+        set { styles[role] = newValue }
+    }
+
+    public func style(for state: AlarmState) -> Style {
+        switch state {
+        case .alarm: self[.stateAlarm]
+        case .insufficientData: self[.stateInsufficient]
+        case .ok: self[.stateOK]
+        }
+    }
+
+    /// This theme as a terminal of `depth` can show it. Colours step down truecolor → nearest of 256 →
+    /// nearest of 16. At `.mono` colours cannot carry meaning, so every role takes the `monochrome`
+    /// theme's attribute-only style, which keeps alarm states apart (ALARM bold+reverse,
+    /// INSUFFICIENT_DATA underline, OK plain).
+    public func degraded(to depth: ColorDepth) -> Theme {
+        if depth == .mono {
+            var theme = Theme.monochrome
+            theme.name = name
+            return theme
+        }
+        var copy = self
+        for (role, style) in styles {
+            var s = style
+            s.foreground = style.foreground.degraded(to: depth)
+            s.background = style.background.degraded(to: depth)
+            copy.styles[role] = s
+        }
+        return copy
+    }
+
+    public static let builtInNames = ["default", "monochrome"]
+
+    public static func builtIn(named name: String) -> Theme? {
+        switch name {
+        case "default": .default
+        case "monochrome": .monochrome
+        default: nil
+        }
+    }
+
+    /// Colours chosen so the 16-colour fallback (and the 8-colour Linux console) stays legible:
+    /// badges and bars use ANSI colours; only muted text relies on the 256-colour grey ramp.
+    public static let `default` = Theme(name: "default", complete: [
+        .text: .plain,
+        .muted: Style(foreground: .indexed(245)),
+        .header: Style(attributes: .bold),
+        .topBar: Style(foreground: .indexed(15), background: .indexed(4), attributes: .bold),
+        .footer: .plain,
+        .footerKey: Style(foreground: .indexed(6), attributes: .bold),
+        .selection: Style(foreground: .indexed(0), background: .indexed(6)),
+        .stateAlarm: Style(foreground: .indexed(15), background: .indexed(1), attributes: .bold),
+        .stateInsufficient: Style(foreground: .indexed(0), background: .indexed(3)),
+        .stateOK: Style(foreground: .indexed(2)),
+        .error: Style(foreground: .indexed(9), attributes: .bold),
+        .warning: Style(foreground: .indexed(11)),
+    ])
+
+    /// Attributes only. Each alarm state and the selection look different from each other and from
+    /// plain text without colour.
+    public static let monochrome = Theme(name: "monochrome", complete: [
+        .text: .plain,
+        .muted: Style(attributes: .dim),
+        .header: Style(attributes: [.bold, .underline]),
+        .topBar: Style(attributes: .reverse),
+        .footer: .plain,
+        .footerKey: Style(attributes: .bold),
+        .selection: Style(attributes: .reverse),
+        .stateAlarm: Style(attributes: [.bold, .reverse]),
+        .stateInsufficient: Style(attributes: .underline),
+        .stateOK: .plain,
+        .error: Style(attributes: .bold),
+        .warning: Style(attributes: .bold),
+    ])
+}

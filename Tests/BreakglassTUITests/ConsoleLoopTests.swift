@@ -1,0 +1,194 @@
+import BreakglassCore
+import BreakglassTestSupport
+@testable import BreakglassTUI
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The loop on a thread of its own with a TestBackend, as `runConsole` runs it on the terminal.
+private final class LoopRun: @unchecked Sendable {
+    private let lock = NSLock()
+    private var exitCode: Int32?
+
+    var code: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return exitCode
+    }
+
+    func finish(_ code: Int32) {
+        lock.lock()
+        exitCode = code
+        lock.unlock()
+    }
+
+    static func start(
+        backend: TestBackend, fetch: @escaping @Sendable () async throws -> [Alarm],
+        signals: @escaping @Sendable () -> TerminalRestore.Pending = { .init() }
+    ) throws -> LoopRun {
+        let inbox = try EventInbox()
+        let dependencies = ConsoleDependencies(fetchAlarms: fetch)
+        let session = ConsoleSession(
+            options: ConsoleOptions(identity: "test", regions: ["us-east-1"]), size: backend.size, theme: .default,
+            now: dependencies.now())
+        let run = LoopRun()
+        let thread = Thread {
+            let loop = ConsoleLoop(session: session, backend: backend, inbox: inbox, dependencies: dependencies, takeSignals: signals)
+            let code = loop.run()
+            inbox.close()
+            run.finish(code)
+        }
+        thread.start()
+        return run
+    }
+
+    func waitForExit(timeout: Duration = .seconds(5)) async throws -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let code { return code }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+}
+
+private func frame(of backend: TestBackend, timeout: Duration = .seconds(5), where condition: (CellGrid) -> Bool) async throws -> CellGrid? {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let grid = backend.lastGrid, condition(grid) { return grid }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return nil
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+}
+
+private struct FakeAWSError: Error, CustomStringConvertible {
+    var description: String { "ThrottlingException\u{1B}[2J: Rate exceeded\n(request id 1234-abcd)" }
+}
+
+@Suite("Console loop", .serialized)
+struct ConsoleLoopTests {
+    @Test
+    func aHungRefreshNeverBlocksKeysAndIsNotStartedTwice() async throws {
+        let backend = TestBackend()
+        let fetches = Counter()
+        let run = try LoopRun.start(backend: backend) {
+            fetches.increment()
+            try await Task.sleep(for: .seconds(3600))
+            return []
+        }
+        let loading = try await frame(of: backend) { $0.rowText(4).contains("Loading alarms…") }
+        #expect(loading != nil)
+        backend.press(.char("R"), .char("R"), .down)
+        _ = try await frame(of: backend, timeout: .milliseconds(200)) { _ in false }
+        #expect(fetches.value == 1)
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test
+    func loadedAlarmsAppearAndKeysMoveTheSelection() async throws {
+        let backend = TestBackend()
+        let run = try LoopRun.start(backend: backend) { mixedAlarms() }
+        let loaded = try await frame(of: backend) { $0.rowText(3).hasPrefix("> ALARM  payments-composite") }
+        #expect(loaded != nil)
+        backend.press(.char("j"), .down)
+        let moved = try await frame(of: backend) { $0.rowText(5).hasPrefix("> ALARM  checkout-api-5xx-rate") }
+        #expect(moved != nil)
+        backend.press(.escape)
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test
+    func refreshErrorsAreShownSanitized() async throws {
+        let backend = TestBackend()
+        let run = try LoopRun.start(backend: backend) { throw FakeAWSError() }
+        let failed = try await frame(of: backend) { $0.rowText(22).contains("refresh failed") }
+        let line = failed?.rowText(22) ?? ""
+        #expect(line.hasPrefix(" refresh failed ") && line.contains(": ThrottlingException[2J: Rate exce"))
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 })
+        #expect(line.contains("— retrying in 30s"))
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test
+    func resizingToTooSmallStillQuits() async throws {
+        let backend = TestBackend()
+        let run = try LoopRun.start(backend: backend) { [] }
+        _ = try await frame(of: backend) { $0.rowText(4).contains("No alarms in us-east-1") }
+        backend.resize(to: TerminalSize(width: 60, height: 20))
+        let small = try await frame(of: backend) { $0.width == 60 && $0.textLines().joined().contains("terminal too small") }
+        #expect(small != nil)
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test(arguments: [(SIGINT, 130), (SIGTERM, 143), (SIGHUP, 129)] as [(Int32, Int32)])
+    func terminationSignalsEndTheLoopWithTheirStatus(_ signal: Int32, _ status: Int32) async throws {
+        let backend = TestBackend()
+        let raised = Counter()
+        let run = try LoopRun.start(backend: backend, fetch: { [] }, signals: {
+            raised.value > 0 ? TerminalRestore.Pending(windowChanged: false, terminate: signal) : .init()
+        })
+        _ = try await frame(of: backend) { $0.rowText(4).contains("No alarms") }
+        raised.increment()
+        backend.press(.char("x"))  // any wake-up: the real handler writes to the wake pipe
+        #expect(try await run.waitForExit() == status)
+    }
+}
+
+@Suite("Event inbox")
+struct EventInboxTests {
+    private func readable(_ fd: Int32) -> Bool {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0)]
+        return poll(&fds, 1, 0) == 1
+    }
+
+    @Test
+    func pushWakesThePollAndAbandonDropsOldWork() throws {
+        let inbox = try EventInbox()
+        defer { inbox.close() }
+        #expect(!readable(inbox.wakeReadFD))
+        let first = inbox.currentGeneration
+        inbox.push(.tick, generation: first)
+        #expect(readable(inbox.wakeReadFD))
+        inbox.clearWakeups()
+        #expect(!readable(inbox.wakeReadFD))
+        #expect(inbox.drain() == [.tick])
+        #expect(inbox.drain().isEmpty)
+
+        inbox.push(.alarmsFailed("late"), generation: first)
+        inbox.abandon()
+        inbox.push(.alarmsFailed("later"), generation: first)
+        #expect(inbox.drain().isEmpty, "results of an abandoned refresh never arrive")
+        inbox.push(.alarmsLoaded([]), generation: inbox.currentGeneration)
+        #expect(inbox.drain() == [.alarmsLoaded([])])
+    }
+
+    @Test
+    func pushesAfterCloseAreDropped() throws {
+        let inbox = try EventInbox()
+        inbox.close()
+        inbox.push(.tick, generation: inbox.currentGeneration)
+        #expect(inbox.drain().isEmpty)
+    }
+}
