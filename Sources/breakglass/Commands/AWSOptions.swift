@@ -1,0 +1,62 @@
+import ArgumentParser
+import BreakglassAWS
+import BreakglassCore
+import Foundation
+
+/// Options every command that talks to AWS shares.
+struct AWSOptions: ParsableArguments {
+    @Option(name: .customLong("region"), help: "AWS region; repeat for several. Default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region.")
+    var regions: [String] = []
+
+    @Option(help: "Shared config profile. Default: AWS_PROFILE, then \"default\". Naming one ignores AWS_ACCESS_KEY_ID.")
+    var profile: String?
+
+    func environment() -> AWSEnvironment { AWSEnvironment.current(explicitProfile: profile) }
+
+    func resolveRegions(_ env: AWSEnvironment) throws(AWSError) -> [String] {
+        if !regions.isEmpty {
+            var seen = Set<String>()
+            return regions.filter { seen.insert($0).inserted }
+        }
+        return [try RegionResolver(environment: env).resolve()]
+    }
+}
+
+/// Prints an error the way every command does (to stderr, untrusted text sanitised) and gives the
+/// exit code DESIGN.md assigns: 2 for usage and configuration, 1 for a failed operation.
+func report(_ error: any Error) -> ExitCode {
+    let text: String
+    let code: Int32
+    switch error {
+    case let e as AWSError:
+        text = e.description
+        switch e {
+        case .credentials, .configuration: code = 2
+        default: code = 1
+        }
+    case let e as LocalAWSServer.StartError:
+        text = e.description
+        code = 1
+    default:
+        text = String(describing: error)
+        code = 1
+    }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.sanitize(String($0)) }
+    FileHandle.standardError.write(Data(("breakglass: error: " + lines.joined(separator: "\n") + "\n").utf8))
+    return ExitCode(code)
+}
+
+/// The terminal's width when stdout is one, so tables can use the room; 80 otherwise.
+func outputWidth() -> Int {
+    var size = winsize()
+    if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+        return Int(size.ws_col)
+    }
+    return 80
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+extension AlarmState: ExpressibleByArgument {}
