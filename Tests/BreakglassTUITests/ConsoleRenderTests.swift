@@ -25,7 +25,8 @@ struct ConsoleRenderTests {
         let state = loadedState(mixedAlarms(), identity: identity)
         let grid = try render(state, snapshot: "console-80x24")
         let lines = grid.textLines()
-        #expect(lines[0].hasPrefix(" breakglass  AKIAIOSFODNN7EXAMPLE @ 1…  us-east-1  updated 0s ago"))
+        #expect(lines[0].hasPrefix(" breakglass  AKIAIOSFODNN7EXAMPLE @ 127.0.0.1:5000  us-east-1"))
+        #expect(lines[1].hasSuffix("updated 0s ago  1/34 "))
         #expect(lines[0].hasSuffix("  22:13:20 UTC "))
         #expect(lines[1].hasPrefix(" 3 ALARM · 1 INSUF · 30 OK"))
         #expect(lines[1].hasSuffix("1/34 "))
@@ -47,7 +48,8 @@ struct ConsoleRenderTests {
         let grid = try render(state, now: fixedNow.addingTimeInterval(3), snapshot: "console-120x40-regions")
         let lines = grid.textLines()
         let columns = state.layout.columns
-        #expect(columns.nameWidth > ConsoleLayout(size: TerminalSize(width: 80, height: 24), regions: state.regions).columns.nameWidth)
+        #expect(columns.reasonWidth > ConsoleLayout(size: TerminalSize(width: 80, height: 24), regions: state.regions, widestName: state.widestName).columns.reasonWidth)
+        #expect(columns.nameWidth == state.widestName)
         #expect(grid.text(x: columns.regionX, y: 2, width: 6) == "REGION")
         #expect(lines[5].hasPrefix("> ALARM  checkout-api-5xx-rate"))
         #expect(grid.text(x: columns.regionX, y: 5, width: 9) == "us-east-1")
@@ -61,7 +63,7 @@ struct ConsoleRenderTests {
         var state = ConsoleState(identity: identity, regions: ["us-east-1"], size: TerminalSize(width: 80, height: 24), now: fixedNow)
         _ = reduce(&state, .tick, now: fixedNow)
         let lines = try render(state, snapshot: "console-loading-80x24").textLines()
-        #expect(lines[0].contains("loading…"))
+        #expect(lines[1].contains("loading…"))
         #expect(lines[4].hasPrefix("  Loading alarms…"))
     }
 
@@ -81,7 +83,7 @@ struct ConsoleRenderTests {
         _ = reduce(&state, .alarmsFailed("AccessDenied: User is not authorized to perform cloudwatch:DescribeAlarms (request id 6f1c0e1a)\nretry later"), now: failedAt)
         let grid = try render(state, now: failedAt.addingTimeInterval(0.5), snapshot: "console-failed-80x24")
         let lines = grid.textLines()
-        #expect(lines[0].contains("refresh failed"))
+        #expect(lines[1].contains("refresh failed"))
         #expect(lines[3].hasPrefix("> ALARM  payments-composite"))
         #expect(lines[22].hasPrefix(" refresh failed 22:13:35: AccessDenied: User is not"))
         #expect(lines[22].hasSuffix("… — retrying in 30s "))
@@ -97,7 +99,7 @@ struct ConsoleRenderTests {
         let lines = try render(state, now: fixedNow.addingTimeInterval(31), snapshot: "console-failed-nodata-80x24").textLines()
         #expect(lines[4].hasPrefix("  Could not load alarms yet"))
         #expect(lines[22].hasPrefix(" refresh failed 22:13:20: could not connect: timed out — retrying now "))
-        #expect(lines[0].contains("refreshing…"))
+        #expect(lines[1].contains("refreshing…"))
     }
 
     @Test(arguments: [(60, 20), (79, 24), (80, 23), (20, 5), (1, 1), (0, 0)])

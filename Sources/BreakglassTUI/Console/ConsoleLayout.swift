@@ -13,9 +13,12 @@ public struct ConsoleLayout: Hashable, Sendable {
     /// Alarms from several regions can share a name, so the region gets a column when more than one
     /// region is shown.
     public let regionWidth: Int
+    /// Display width of the longest alarm name; 0 when unknown (no alarms yet).
+    public let widestName: Int
 
-    public init(size: TerminalSize, regions: [String]) {
+    public init(size: TerminalSize, regions: [String], widestName: Int = 0) {
         self.size = size
+        self.widestName = widestName
         if regions.count > 1 {
             let widest = regions.map { TerminalText.width(TerminalText.sanitize($0)) }.max() ?? 0
             regionWidth = min(14, max(6, widest))
@@ -34,8 +37,9 @@ public struct ConsoleLayout: Hashable, Sendable {
     public var footerRow: Int { size.height - 1 }
 
     /// Columns of an alarm row: a selection marker, the state badge, the name, the region (when shown),
-    /// the time in state and the reason, separated by two spaces. Name and reason share what is left,
-    /// the name getting a bit less than half and never more than 64 columns.
+    /// the time in state and the reason, separated by two spaces. Name and reason share what is left:
+    /// names are what people scan for, so the name column is as wide as the longest name, up to 65% of
+    /// the room and 64 columns (and at least 16); with no names known it takes 45%.
     public struct Columns: Hashable, Sendable {
         public static let badgeX = 2
         public static let badgeWidth = 5
@@ -56,7 +60,8 @@ public struct ConsoleLayout: Hashable, Sendable {
         let nameX = Columns.badgeX + Columns.badgeWidth + gap
         let regionSpace = regionWidth > 0 ? regionWidth + gap : 0
         let flexible = max(2, size.width - nameX - gap - regionSpace - Columns.timeWidth - gap)
-        let nameWidth = min(64, max(16, flexible * 45 / 100))
+        let cap = min(64, flexible * 65 / 100)
+        let nameWidth = widestName > 0 ? min(cap, max(16, widestName)) : min(64, max(16, flexible * 45 / 100))
         let reasonWidth = max(0, flexible - nameWidth)
         let regionX = nameX + nameWidth + gap
         let timeX = regionX + regionSpace

@@ -98,6 +98,7 @@ extension ConsoleState {
         }
         alarms = loaded.sorted(by: Alarm.triageOrder)
         counts = AlarmCounts(alarms)
+        widestName = alarms.reduce(0) { max($0, TerminalText.width(TerminalText.sanitize($1.name))) }
 
         if alarms.isEmpty {
             selectedIndex = nil

@@ -45,7 +45,7 @@ private struct ConsoleRenderer {
     mutating func renderTopBar() {
         let style = theme[.topBar]
         grid.fill(y: 0, style: style)
-        let right = refreshIndicator() + "  " + ConsoleFormat.clock(now) + " UTC "
+        let right = ConsoleFormat.clock(now) + " UTC "
         let rightX = width - TerminalText.width(right)
         let product = " breakglass"
         grid.put(product, x: 0, y: 0, style: style)
@@ -80,7 +80,11 @@ private struct ConsoleRenderer {
     }
 
     mutating func renderCounts() {
-        guard state.refresh.lastLoaded != nil else { return }
+        guard state.refresh.lastLoaded != nil else {
+            let text = refreshIndicator() + " "
+            grid.put(text, x: max(0, width - TerminalText.width(text)), y: 1, style: theme[.muted])
+            return
+        }
         let counts = state.counts
         let parts: [(Int, String, ThemeRole)] = [
             (counts.alarm, "ALARM", .stateAlarm),
@@ -93,11 +97,12 @@ private struct ConsoleRenderer {
             let style = part.0 > 0 ? theme[part.2] : theme[.muted]
             x += grid.put("\(part.0) \(part.1)", x: x, y: 1, style: style)
         }
-        if let index = state.selectedIndex {
-            let position = "\(index + 1)/\(state.alarms.count) "
-            let positionX = width - TerminalText.width(position)
-            if positionX > x + 1 { grid.put(position, x: positionX, y: 1, style: theme[.muted]) }
-        }
+        // Refresh state and position on the right: the top bar is kept for who and where.
+        var right = refreshIndicator()
+        if let index = state.selectedIndex { right += "  \(index + 1)/\(state.alarms.count)" }
+        right += " "
+        let rightX = width - TerminalText.width(right)
+        if rightX > x + 1 { grid.put(right, x: rightX, y: 1, style: theme[.muted]) }
     }
 
     mutating func renderHeader() {

@@ -71,6 +71,8 @@ public enum RefreshStatus: Hashable, Sendable {
 public struct ConsoleState: Sendable {
     public internal(set) var alarms: [Alarm] = []
     public internal(set) var counts = AlarmCounts()
+    /// Display width of the longest (sanitised) alarm name, so the name column is no wider than needed.
+    public internal(set) var widestName = 0
     public internal(set) var selectedIndex: Int?
     /// The selection follows this alarm when a refresh reorders or changes the list.
     public internal(set) var selectedID: AlarmID?
@@ -112,7 +114,7 @@ public struct ConsoleState: Sendable {
     }
 
     public var layout: ConsoleLayout {
-        ConsoleLayout(size: size, regions: regions)
+        ConsoleLayout(size: size, regions: regions, widestName: widestName)
     }
 
     /// How long to wait after `consecutiveFailures` failures: the interval doubled per failure, at most
