@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import BreakglassAWS
@@ -89,5 +90,28 @@ import Testing
         let e = AWSClient.decodeError(HTTPResponse(status: 502, body: Array("<html>bad gateway".utf8)), operation: "x.Y")
         #expect(e.code == "HTTP502")
         #expect(e.message.contains("bad gateway"))
+    }
+}
+
+@Suite struct TimeTests {
+    @Test(arguments: [
+        ("2026-11-21T02:13:00Z", 1_795_227_180.0), ("2026-11-21T02:13:00.500Z", 1_795_227_180.5),
+        ("2026-11-21T03:13:00+01:00", 1_795_227_180.0), ("2026-11-21 02:13:00", 1_795_227_180.0),
+    ])
+    func parsesISO8601(_ text: String, _ epoch: Double) {
+        #expect(ISO8601.parse(text)?.timeIntervalSince1970 == epoch)
+    }
+
+    @Test(arguments: ["2026-13-01T00:00:00Z", "2026-11-21T25:00:00Z", "2026-11-21", "2026-11-21T02:13:00Q", "garbage"])
+    func refusesMalformedISO8601(_ text: String) {
+        #expect(ISO8601.parse(text) == nil)
+    }
+
+    @Test func formatsAndParsesTheSigV4Form() {
+        let d = Date(timeIntervalSince1970: 1_440_938_160)
+        #expect(ISO8601.format(d) == "2015-08-30T12:36:00Z")
+        #expect(AmzDate(d).full == "20150830T123600Z")
+        #expect(AmzDate.parse("20150830T123600Z") == d)
+        #expect(AmzDate.parse("20151330T123600Z") == nil)
     }
 }

@@ -43,7 +43,8 @@ struct ConsoleTests {
     @Test func aTooSmallTerminalSaysSoAndStillQuits() async throws {
         try await MotoHarness.withServer { server in
             let env = server.environment().merging(Self.terminalEnvironment()) { _, b in b }
-            let tmux = try TmuxSession(width: 80, height: 24, command: "\(BreakglassBinary.path) console", environment: env)
+            // A bare `breakglass` opens the console.
+            let tmux = try TmuxSession(width: 80, height: 24, command: BreakglassBinary.path, environment: env)
             try tmux.waitFor("breakglass")
             try tmux.resize(width: 60, height: 20)
             try tmux.waitFor("too small")

@@ -217,12 +217,9 @@ struct AmzDate {
     let day: String  // 20150830
 
     init(_ date: Date) {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        day = "\(tm.tm_year + 1900)\(two(tm.tm_mon + 1))\(two(tm.tm_mday))"
-        full = "\(day)T\(two(tm.tm_hour))\(two(tm.tm_min))\(two(tm.tm_sec))Z"
+        let t = UTCTime.Fields(date)
+        day = "\(t.year)\(t.month2)\(t.day2)"
+        full = "\(day)T\(t.hour2)\(t.minute2)\(t.second2)Z"
     }
 
     /// Parses `YYYYMMDDTHHMMSSZ`.
@@ -230,18 +227,10 @@ struct AmzDate {
         let u = Array(s.utf8)
         guard u.count == 16, u[8] == UInt8(ascii: "T"), u[15] == UInt8(ascii: "Z") else { return nil }
         func num(_ r: Range<Int>) -> Int32? { Int32(String(decoding: u[r], as: UTF8.self)) }
-        guard let y = num(0..<4), let mo = num(4..<6), let d = num(6..<8), let h = num(9..<11),
-            let mi = num(11..<13), let se = num(13..<15), (1...12).contains(mo), (1...31).contains(d),
-            h < 24, mi < 60, se < 61
+        guard let y = num(0..<4), let mo = num(4..<6), let d = num(6..<8), let h = num(9..<11), let mi = num(11..<13), let se = num(13..<15),
+            let epoch = UTCTime.epoch(year: y, month: mo, day: d, hour: h, minute: mi, second: se)
         else { return nil }
-        var tm = tm()
-        tm.tm_year = y - 1900
-        tm.tm_mon = mo - 1
-        tm.tm_mday = d
-        tm.tm_hour = h
-        tm.tm_min = mi
-        tm.tm_sec = se
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
+        return Date(timeIntervalSince1970: epoch)
     }
 }
 
