@@ -50,7 +50,9 @@ let package = Package(
 
         .testTarget(name: "BreakglassAWSTests", dependencies: ["BreakglassAWS", "BreakglassTestSupport"]),
         .testTarget(name: "BreakglassCoreTests", dependencies: ["BreakglassCore", "BreakglassTestSupport"]),
-        .testTarget(name: "BreakglassTUITests", dependencies: ["BreakglassTUI", "BreakglassTestSupport"]),
+        .testTarget(
+            name: "BreakglassTUITests", dependencies: ["BreakglassTUI", "BreakglassTestSupport"],
+            exclude: ["__Snapshots__"]),
         .testTarget(
             name: "BreakglassEndToEndTests",
             dependencies: ["BreakglassTestSupport", "BreakglassCore", "BreakglassAWS"]),

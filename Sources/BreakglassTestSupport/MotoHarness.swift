@@ -16,7 +16,10 @@ public enum MotoHarness {
     public static func start() async throws -> LocalAWSServer {
         let logs = runDirectory + "/logs"
         let server = try await LocalAWSServer.start(logDirectory: logs)
-        FileManager.default.createFile(atPath: "\(runDirectory)/moto-\(server.pid).pid", contents: Data("\(server.pid)\n".utf8))
+        guard FileManager.default.createFile(atPath: "\(runDirectory)/moto-\(server.pid).pid", contents: Data("\(server.pid)\n".utf8)) else {
+            server.stop()
+            throw LocalAWSServer.StartError(message: "cannot write a pid file under \(runDirectory)")
+        }
         return server
     }
 

@@ -42,8 +42,9 @@ public final class LocalAWSServer: Sendable {
         for _ in 0..<3 {  // the free port can be taken between probing and binding; try another
             let port = try freeLoopbackPort()
             let logPath = "\(logDirectory)/moto-\(port).log"
-            FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600])
-            guard let log = FileHandle(forWritingAtPath: logPath) else { throw StartError(message: "cannot write \(logPath)") }
+            guard FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600]),
+                let log = FileHandle(forWritingAtPath: logPath)
+            else { throw StartError(message: "cannot write \(logPath)") }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [executable, "-H", "127.0.0.1", "-p", String(port)]
@@ -57,8 +58,10 @@ public final class LocalAWSServer: Sendable {
             process.standardError = log
             process.standardInput = FileHandle.nullDevice
             do { try process.run() } catch {
+                try? log.close()
                 throw StartError(message: "cannot start \(executable): \(error). Install it with: pip install 'moto[server]'")
             }
+            try? log.close()  // the child has its own copy
             let pid = process.processIdentifier
             ChildProcesses.register(pid)
             let ready = await waitUntilReady(port: port, process: process, timeout: timeout)
