@@ -35,19 +35,27 @@ struct ConsoleCommand: AsyncParsableCommand {
             throw report(error)
         }
         let identity = ConsoleIdentity.describe(client.credentials, endpoint: try? client.endpoints.endpoint(for: .cloudwatch, region: regions[0]))
-        let status = openConsole(client: client, regions: regions, identity: identity, interval: interval)
+        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval)
         if status != 0 { throw ExitCode(status) }
     }
 }
 
-/// Starts the console's main loop on alarms fetched through `client`. Returns its exit status.
-func openConsole(client: AWSClient, regions: [String], identity: String, interval: Double) -> Int32 {
+/// Runs the console's main loop on alarms fetched through `client` and returns its exit status. The
+/// loop blocks in poll(2) for the whole session, so it gets a thread of its own: the two threads of
+/// Swift's cooperative pool (on these 2-core machines) stay free for the network work it starts.
+func openConsole(client: AWSClient, regions: [String], identity: String, interval: Double) async -> Int32 {
     let fetcher = AlarmFetcher(client: client)
     let options = ConsoleOptions(identity: identity, regions: regions, refreshInterval: interval)
     let dependencies = ConsoleDependencies(
         fetchAlarms: { try await fetcher.list(regions: regions) },
         now: { Date() })
-    return runConsole(options: options, dependencies: dependencies)
+    return await withCheckedContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(returning: runConsole(options: options, dependencies: dependencies))
+        }
+        thread.name = "console"
+        thread.start()
+    }
 }
 
 enum ConsoleIdentity {

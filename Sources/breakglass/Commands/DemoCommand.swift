@@ -51,7 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         defer { timeline.cancel() }
         let identity = "sandbox 127.0.0.1:\(server.port)"
-        let status = openConsole(client: client, regions: regions, identity: identity, interval: interval)
+        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval)
         timeline.cancel()
         server.stop()
         if status != 0 { throw ExitCode(status) }
