@@ -2,19 +2,31 @@ import Foundation
 
 /// Signs and sends calls to AWS services and decodes their answers or errors.
 ///
-/// This walking-skeleton client sends each call once; the retry policy (reads and throttling retried
-/// with backoff, writes never re-sent after they may have reached AWS) is the AWS client issue's.
+/// `json` and `query` retry as the SDKs' standard mode does (see `RetryPolicy`), with one exception
+/// that matters at 2 a.m.: a mutating call is repeated only when it certainly had no effect (AWS
+/// throttled it, or the connection was never made). A write that may have reached AWS is reported as
+/// `AWSError.outcomeUnknown`, never sent again.
 public final class AWSClient: Sendable {
     public let credentials: AWSCredentials
     public let endpoints: EndpointResolver
     public let transport: any HTTPTransport
     public let timeouts: HTTPTimeouts
+    public let retry: RetrySettings
+    /// Shared by every call of this client.
+    public let retryQuota: RetryQuota
     private let signer: SigV4Signer
     private let now: @Sendable () -> Date
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let random: @Sendable () -> Double
 
+    /// `sleep` waits between attempts (tests pass one that returns at once); `random` gives the
+    /// backoff's jitter in [0, 1].
     public init(
         credentials: AWSCredentials, endpoints: EndpointResolver, transport: any HTTPTransport,
-        timeouts: HTTPTimeouts = .standard, signer: SigV4Signer = SigV4Signer(), now: @escaping @Sendable () -> Date = { Date() }
+        timeouts: HTTPTimeouts = .standard, signer: SigV4Signer = SigV4Signer(), now: @escaping @Sendable () -> Date = { Date() },
+        retry: RetrySettings = .standard, retryQuota: RetryQuota = RetryQuota(),
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
         self.credentials = credentials
         self.endpoints = endpoints
@@ -22,16 +34,23 @@ public final class AWSClient: Sendable {
         self.timeouts = timeouts
         self.signer = signer
         self.now = now
+        self.retry = retry
+        self.retryQuota = retryQuota
+        self.sleep = sleep
+        self.random = random
     }
 
     /// A client from the process's surroundings: credentials from the chain, endpoints from
-    /// AWS_ENDPOINT_URL*, timeouts from BREAKGLASS_*TIMEOUT, libcurl with AWS_CA_BUNDLE.
+    /// AWS_ENDPOINT_URL*, timeouts from BREAKGLASS_*TIMEOUT, retries from AWS_MAX_ATTEMPTS /
+    /// AWS_RETRY_MODE (or the profile's max_attempts / retry_mode), libcurl with AWS_CA_BUNDLE.
+    /// `retry.note` says when a retry mode other than standard was asked for.
     public static func fromEnvironment(_ environment: AWSEnvironment) throws(AWSError) -> AWSClient {
         let credentials = try CredentialResolver(environment: environment).resolve()
         return AWSClient(
             credentials: credentials, endpoints: EndpointResolver(environment: environment),
             transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"]),
-            timeouts: try HTTPTimeouts.from(environment: environment))
+            timeouts: try HTTPTimeouts.from(environment: environment),
+            retry: try RetrySettings.from(environment: environment))
     }
 
     public struct JSONResponse: Sendable {
@@ -45,49 +64,96 @@ public final class AWSClient: Sendable {
         public let requestID: String?
     }
 
-    /// Calls an awsJson 1.0/1.1 operation.
-    public func json(_ service: AWSService, _ operation: String, _ input: AWSValue = .object([:]), region: String) async throws(AWSError) -> JSONResponse {
+    /// Calls an awsJson 1.0/1.1 operation. Pass `mutating: true` for any call that changes state.
+    public func json(
+        _ service: AWSService, _ operation: String, _ input: AWSValue = .object([:]), region: String, mutating: Bool = false
+    ) async throws(AWSError) -> JSONResponse {
         guard case .awsJSON(let version, let prefix) = service.wireProtocol else {
             throw .configuration("\(service.name) does not speak awsJson")
         }
         let name = "\(service.signingName).\(operation)"
-        let response = try await send(
-            service, operationName: name, region: region, body: Array(JSON.encode(input).utf8),
-            headers: [HTTPHeader("Content-Type", "application/x-amz-json-\(version)"), HTTPHeader("X-Amz-Target", "\(prefix).\(operation)")])
-        guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
-        if response.body.isEmpty { return JSONResponse(value: .object([:]), requestID: response.requestID) }
-        do {
-            return JSONResponse(value: try JSON.decode(response.body), requestID: response.requestID)
-        } catch {
-            throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: error.description)
+        let body = Array(JSON.encode(input).utf8)
+        let headers = [HTTPHeader("Content-Type", "application/x-amz-json-\(version)"), HTTPHeader("X-Amz-Target", "\(prefix).\(operation)")]
+        return try await withRetries(operation: name, mutating: mutating) { () async throws(AWSError) -> JSONResponse in
+            let response = try await self.send(service, operationName: name, region: region, body: body, headers: headers, mutating: mutating)
+            guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
+            if response.body.isEmpty { return JSONResponse(value: .object([:]), requestID: response.requestID) }
+            do {
+                return JSONResponse(value: try JSON.decode(response.body), requestID: response.requestID)
+            } catch {
+                throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: String(describing: error))
+            }
         }
     }
 
     /// Calls a query-protocol operation. `parameters` are already flattened (`Filters.member.1.Name`).
-    public func query(_ service: AWSService, _ action: String, _ parameters: [(String, String)] = [], region: String) async throws(AWSError) -> QueryResponse {
+    /// Pass `mutating: true` for any call that changes state.
+    public func query(
+        _ service: AWSService, _ action: String, _ parameters: [(String, String)] = [], region: String, mutating: Bool = false
+    ) async throws(AWSError) -> QueryResponse {
         guard case .query(let apiVersion) = service.wireProtocol else {
             throw .configuration("\(service.name) does not speak the query protocol")
         }
         let name = "\(service.signingName).\(action)"
-        let body = FormEncoding.encode([("Action", action), ("Version", apiVersion)] + parameters)
-        let response = try await send(
-            service, operationName: name, region: region, body: Array(body.utf8),
-            headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")])
-        guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
-        let root: XMLElement
-        do { root = try XML.decode(response.body) } catch {
-            throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: error.description)
+        let body = Array(FormEncoding.encode([("Action", action), ("Version", apiVersion)] + parameters).utf8)
+        let headers = [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]
+        return try await withRetries(operation: name, mutating: mutating) { () async throws(AWSError) -> QueryResponse in
+            let response = try await self.send(service, operationName: name, region: region, body: body, headers: headers, mutating: mutating)
+            guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
+            let root: XMLElement
+            do { root = try XML.decode(response.body) } catch {
+                throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: String(describing: error))
+            }
+            let requestID = root.first("RequestId")?.text ?? response.requestID
+            return QueryResponse(result: root.child("\(action)Result") ?? root, requestID: requestID)
         }
-        let requestID = root.first("RequestId")?.text ?? response.requestID
-        return QueryResponse(result: root.child("\(action)Result") ?? root, requestID: requestID)
+    }
+
+    /// Runs `attempt` (which signs afresh each time) until it succeeds or `RetryPolicy` says stop,
+    /// paying for retries from the shared quota and sleeping the jittered backoff in between.
+    func withRetries<T: Sendable>(
+        operation name: String, mutating: Bool, _ attempt: () async throws(AWSError) -> T
+    ) async throws(AWSError) -> T {
+        var number = 1
+        var lastRetryCost: Int?
+        while true {
+            let error: AWSError
+            do {
+                let value = try await attempt()
+                retryQuota.recordSuccess(lastRetryCost: lastRetryCost)
+                return value
+            } catch let e {
+                error = e
+            }
+            let cost: Int
+            switch RetryPolicy.decide(error, mutating: mutating, attempt: number, maxAttempts: retry.maxAttempts) {
+            case .fail(let final): throw final
+            case .retry(let c): cost = c
+            }
+            // Out of quota: many calls are failing at once; report this one rather than pile on.
+            guard retryQuota.acquire(cost) else { throw error }
+            lastRetryCost = cost
+            let pause = RetryPolicy.delay(afterAttempt: number, random: random())
+            do {
+                try Task.checkCancellation()
+                try await sleep(pause)
+                try Task.checkCancellation()
+            } catch _ {
+                throw .transport(TransportError(
+                    kind: .cancelled, operation: name, url: "", requestMayHaveBeenSent: false,
+                    detail: "cancelled before attempt \(number + 1); attempt \(number) had failed: \(error)"))
+            }
+            number += 1
+        }
     }
 
     /// Builds, signs and sends one request; the answer is returned whatever its status.
-    public func send(_ service: AWSService, operationName: String, region: String, method: String = "POST", path: String = "/", body: [UInt8], headers: [HTTPHeader]) async throws(AWSError) -> HTTPResponse {
+    /// Writes (`mutating`) go over a fresh connection that is not reused (see `HTTPRequest.reuseConnection`).
+    public func send(_ service: AWSService, operationName: String, region: String, method: String = "POST", path: String = "/", body: [UInt8], headers: [HTTPHeader], mutating: Bool = false) async throws(AWSError) -> HTTPResponse {
         let endpoint = try endpoints.endpoint(for: service, region: region)
         var request = HTTPRequest(
             method: method, scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port,
-            path: endpoint.basePath + path, headers: headers, body: body)
+            path: endpoint.basePath + path, headers: headers, body: body, reuseConnection: !mutating)
         signer.sign(&request, credentials: credentials, region: endpoint.signingRegion, service: service.signingName, date: now())
         do {
             return try await transport.send(request, operation: operationName, timeouts: timeouts)

@@ -12,6 +12,9 @@ public enum AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     case transport(TransportError)
     /// AWS answered, but not in a form we can read.
     case malformedResponse(operation: String, status: Int, requestID: String?, reason: String)
+    /// A mutating call failed after the request may have reached AWS: it may or may not have taken
+    /// effect, and it was not sent again.
+    case outcomeUnknown(OutcomeUnknown)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         case .transport(let e): e.description
         case .malformedResponse(let op, let status, let id, let reason):
             "\(op): unreadable answer (HTTP \(status)\(id.map { ", request id \($0)" } ?? "")): \(reason)"
+        case .outcomeUnknown(let o): o.description
         }
     }
 
@@ -88,5 +92,36 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         case .other: "request to \(url) failed"
         }
         return "\(operation): \(what): \(detail)"
+    }
+}
+
+/// A write whose fate is unknown: the request may have reached AWS (a timeout, a reset, a lost
+/// connection after sending), so it may have taken effect. Breakglass never re-sends it; the person
+/// must look before trying again.
+public struct OutcomeUnknown: Error, Sendable, Equatable, CustomStringConvertible {
+    /// "iam.CreateUser", "monitoring.SetAlarmState".
+    public let operation: String
+    /// How the attempt failed.
+    public let transport: TransportError
+    /// Which attempt (1-based) failed this way; earlier ones certainly had no effect.
+    public let attempt: Int
+    /// What to check before trying again.
+    public let check: String
+
+    public static let defaultCheck =
+        "the request may have reached AWS and taken effect, so it was not sent again; check the resource's state before trying again"
+
+    public init(operation: String, transport: TransportError, attempt: Int = 1, check: String = OutcomeUnknown.defaultCheck) {
+        self.operation = operation
+        self.transport = transport
+        self.attempt = attempt
+        self.check = check
+    }
+
+    public var description: String {
+        var what = transport.description
+        if what.hasPrefix(operation + ": ") { what.removeFirst(operation.count + 2) }
+        let attemptNote = attempt > 1 ? " on attempt \(attempt) (earlier attempts were refused unexecuted)" : ""
+        return "\(operation): outcome unknown\(attemptNote): \(what); \(check)"
     }
 }

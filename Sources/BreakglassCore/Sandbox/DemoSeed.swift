@@ -55,13 +55,13 @@ public enum DemoSeed {
             input["EvaluationPeriods"] = 1
             input["Threshold"] = .number(String(a.threshold))
             input["ComparisonOperator"] = "GreaterThanThreshold"
-            _ = try await client.json(.cloudwatch, "PutMetricAlarm", .object(input), region: region)
+            _ = try await client.json(.cloudwatch, "PutMetricAlarm", .object(input), region: region, mutating: true)
             try await setState(a.name, a.state, reason: a.reason, client: client, region: region)
         }
     }
 
     public static func setState(_ name: String, _ state: AlarmState, reason: String, client: AWSClient, region: String) async throws(AWSError) {
-        _ = try await client.json(.cloudwatch, "SetAlarmState", ["AlarmName": .string(name), "StateValue": .string(state.rawValue), "StateReason": .string(reason)], region: region)
+        _ = try await client.json(.cloudwatch, "SetAlarmState", ["AlarmName": .string(name), "StateValue": .string(state.rawValue), "StateReason": .string(reason)], region: region, mutating: true)
     }
 }
 

@@ -152,10 +152,10 @@ public final class LocalAWSServer: Sendable {
         let unchecked = AWSCredentials(accessKeyID: "AKIABOOTSTRAP0000000", secretAccessKey: "bootstrap", source: "bootstrap")
         let client = AWSClient(credentials: unchecked, endpoints: EndpointResolver(environment: env), transport: CurlTransport())
         let user = "breakglass-admin"
-        let created = try await client.query(.iam, "CreateUser", [("UserName", user)], region: "us-east-1")
+        let created = try await client.query(.iam, "CreateUser", [("UserName", user)], region: "us-east-1", mutating: true)
         let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
-        _ = try await client.query(.iam, "PutUserPolicy", [("UserName", user), ("PolicyName", "administrator"), ("PolicyDocument", policy)], region: "us-east-1")
-        let key = try await client.query(.iam, "CreateAccessKey", [("UserName", user)], region: "us-east-1")
+        _ = try await client.query(.iam, "PutUserPolicy", [("UserName", user), ("PolicyName", "administrator"), ("PolicyDocument", policy)], region: "us-east-1", mutating: true)
+        let key = try await client.query(.iam, "CreateAccessKey", [("UserName", user)], region: "us-east-1", mutating: true)
         guard let id = key.result.first("AccessKeyId")?.text, let secret = key.result.first("SecretAccessKey")?.text else {
             throw StartError(message: "CreateAccessKey answered without a key")
         }
