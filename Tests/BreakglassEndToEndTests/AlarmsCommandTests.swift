@@ -87,10 +87,15 @@ import Testing
         let listener = try StalledListener()
         let env = ["AWS_ENDPOINT_URL": "http://127.0.0.1:\(listener.port)", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x",
                    "AWS_REGION": "us-east-1", "HOME": "/nonexistent", "BREAKGLASS_TIMEOUT": "2"]
-        let result = try BreakglassBinary.run(["alarms"], environment: env, timeout: 30)
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("no answer from http://127.0.0.1:\(listener.port)/ in time"), "\(result.stderr)")
-        #expect(result.seconds < 6)
+        let once = try BreakglassBinary.run(["alarms"], environment: env.merging(["AWS_MAX_ATTEMPTS": "1"]) { _, b in b }, timeout: 30)
+        #expect(once.status == 1)
+        #expect(once.stderr.contains("no answer from http://127.0.0.1:\(listener.port)/ in time"), "\(once.stderr)")
+        #expect(once.seconds < 4)
+        // A read is retried (3 attempts by default, backoff at most 1 s then 2 s), then reported.
+        let retried = try BreakglassBinary.run(["alarms"], environment: env, timeout: 30)
+        #expect(retried.status == 1)
+        #expect(retried.stderr.contains("no answer from"), "\(retried.stderr)")
+        #expect(retried.seconds >= 6 && retried.seconds < 11)
         _ = listener
     }
 

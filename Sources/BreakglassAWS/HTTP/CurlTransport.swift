@@ -103,6 +103,12 @@ public final class CurlTransport: HTTPTransport {
         set(bg_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(timeouts.total * 1000)))
         set(bg_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0))
         set(bg_curl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1))
+        if !request.reuseConnection {
+            // libcurl re-sends a request (POST body included) when a reused connection turns out to
+            // be dead before any answer arrives. A write gets a connection of its own, used once.
+            set(bg_curl_setopt_long(h, CURLOPT_FRESH_CONNECT, 1))
+            set(bg_curl_setopt_long(h, CURLOPT_FORBID_REUSE, 1))
+        }
         set(bg_curl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https"))
         set(bg_curl_setopt_string(h, CURLOPT_USERAGENT, "breakglass/\(BreakglassVersion.string)"))
         set(bg_curl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, ""))

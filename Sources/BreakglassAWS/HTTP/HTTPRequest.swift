@@ -11,11 +11,16 @@ public struct HTTPRequest: Sendable, Equatable {
     public var query: String
     public var headers: [HTTPHeader]
     public var body: [UInt8]
+    /// Whether the request may go over a pooled, already-open connection. False for writes: an HTTP
+    /// client that finds a reused connection dead may silently send the request again on a new one,
+    /// and a write must never be sent twice.
+    public var reuseConnection: Bool
 
     public init(
         method: String, scheme: String = "https", host: String, port: Int? = nil, path: String = "/",
-        query: String = "", headers: [HTTPHeader] = [], body: [UInt8] = []
+        query: String = "", headers: [HTTPHeader] = [], body: [UInt8] = [], reuseConnection: Bool = true
     ) {
+        self.reuseConnection = reuseConnection
         self.method = method
         self.scheme = scheme
         self.host = host
