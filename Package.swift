@@ -48,7 +48,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "BreakglassAWSTests", dependencies: ["BreakglassAWS", "BreakglassTestSupport"]),
+        .testTarget(
+            name: "BreakglassAWSTests", dependencies: ["BreakglassAWS", "BreakglassTestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "BreakglassCoreTests", dependencies: ["BreakglassCore", "BreakglassTestSupport"]),
         .testTarget(
             name: "BreakglassTUITests", dependencies: ["BreakglassTUI", "BreakglassTestSupport"],
