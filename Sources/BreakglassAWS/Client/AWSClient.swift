@@ -44,8 +44,9 @@ public final class AWSClient: Sendable {
     /// AWS_ENDPOINT_URL*, timeouts from BREAKGLASS_*TIMEOUT, retries from AWS_MAX_ATTEMPTS /
     /// AWS_RETRY_MODE (or the profile's max_attempts / retry_mode), libcurl with AWS_CA_BUNDLE.
     /// `retry.note` says when a retry mode other than standard was asked for.
-    public static func fromEnvironment(_ environment: AWSEnvironment) throws(AWSError) -> AWSClient {
-        let credentials = try CredentialResolver(environment: environment).resolve()
+    /// `mfaCode` supplies the code when the profile assumes a role that requires MFA.
+    public static func fromEnvironment(_ environment: AWSEnvironment, mfaCode: MFACodeProvider? = nil) async throws(AWSError) -> AWSClient {
+        let credentials = try await CredentialResolver(environment: environment, mfaCode: mfaCode).resolveAsync()
         return AWSClient(
             credentials: credentials, endpoints: EndpointResolver(environment: environment),
             transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"]),
@@ -91,8 +92,10 @@ public final class AWSClient: Sendable {
     public func query(
         _ service: AWSService, _ action: String, _ parameters: [(String, String)] = [], region: String, mutating: Bool = false
     ) async throws(AWSError) -> QueryResponse {
-        guard case .query(let apiVersion) = service.wireProtocol else {
-            throw .configuration("\(service.name) does not speak the query protocol")
+        let apiVersion: String
+        switch service.wireProtocol {
+        case .query(let v), .ec2(let v): apiVersion = v
+        default: throw .configuration("\(service.name) does not speak the query protocol")
         }
         let name = "\(service.signingName).\(action)"
         let body = Array(FormEncoding.encode([("Action", action), ("Version", apiVersion)] + parameters).utf8)

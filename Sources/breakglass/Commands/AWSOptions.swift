@@ -11,7 +11,20 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "Shared config profile. Default: AWS_PROFILE, then \"default\". Naming one ignores AWS_ACCESS_KEY_ID.")
     var profile: String?
 
+    @Option(help: "MFA code, when the profile assumes a role that requires one (mfa_serial).")
+    var mfaCode: String?
+
     func environment() -> AWSEnvironment { AWSEnvironment.current(explicitProfile: profile) }
+
+    /// A client from the environment and these options.
+    func client(_ env: AWSEnvironment) async throws(AWSError) -> AWSClient {
+        try await AWSClient.fromEnvironment(env, mfaCode: mfaCodeProvider)
+    }
+
+    var mfaCodeProvider: MFACodeProvider? {
+        guard let code = mfaCode else { return nil }
+        return { _ in code }
+    }
 
     func resolveRegions(_ env: AWSEnvironment) throws(AWSError) -> [String] {
         if !regions.isEmpty {

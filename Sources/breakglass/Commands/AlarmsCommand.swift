@@ -28,7 +28,7 @@ struct AlarmsCommand: AsyncParsableCommand {
         do {
             let env = aws.environment()
             regions = try aws.resolveRegions(env)
-            let client = try AWSClient.fromEnvironment(env)
+            let client = try await aws.client(env)
             alarms = try await AlarmFetcher(client: client).list(regions: regions, state: state)
         } catch {
             throw report(error)

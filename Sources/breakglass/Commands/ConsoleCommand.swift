@@ -30,7 +30,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         do {
             let env = aws.environment()
             regions = try aws.resolveRegions(env)
-            client = try AWSClient.fromEnvironment(env)
+            client = try await aws.client(env)
         } catch {
             throw report(error)
         }
