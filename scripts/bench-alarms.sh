@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `breakglass alarms --output json` against a raw curl of the same DescribeAlarms request, on one local
-# moto_server holding 500 alarms. Runs them alternately (so machine noise hits both alike) and prints
-# the median wall time of each and their ratio. Loopback only. Usage: scripts/bench-alarms.sh [RUNS]
+# `breakglass alarms --output json` against a raw curl of the same DescribeAlarms request and against
+# `aws cloudwatch describe-alarms` (when the AWS CLI is installed), on one local moto_server holding 500
+# alarms. Runs them alternately (so machine noise hits all alike) and prints the median wall time of
+# each and the ratios. Loopback only. Usage: scripts/bench-alarms.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
@@ -29,13 +30,23 @@ export AWS_ENDPOINT_URL=$url AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY
 count=$("$bin" alarms --output json | grep -c '"name"')
 [ "$count" -eq 500 ] || { echo "expected 500 alarms, got $count" >&2; exit 1; }
 now() { date +%s%N; }
-bg=(); cu=()
+have_cli=0
+command -v aws >/dev/null 2>&1 && have_cli=1
+bg=(); cu=(); cli=()
 for _ in $(seq 1 "$runs"); do
   t0=$(now); "$bin" alarms --output json >/dev/null; t1=$(now)
   curl -sf -o /dev/null "$url" -H "$auth" -H 'Content-Type: application/x-amz-json-1.0' \
     -H 'X-Amz-Target: GraniteServiceVersion20100801.DescribeAlarms' -d "$body"; t2=$(now)
   bg+=($(( (t1 - t0) / 1000 ))); cu+=($(( (t2 - t1) / 1000 )))
+  if [ "$have_cli" -eq 1 ]; then
+    t3=$(now); AWS_DEFAULT_REGION=us-east-1 aws cloudwatch describe-alarms --endpoint-url "$url" --output json >/dev/null; t4=$(now)
+    cli+=($(( (t4 - t3) / 1000 )))
+  fi
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mb=$(median "${bg[@]}"); mc=$(median "${cu[@]}")
 echo "500 alarms, $runs alternating runs: breakglass alarms ${mb} µs, curl ${mc} µs, ratio $(awk "BEGIN {printf \"%.2f\", $mb/$mc}")"
+if [ "$have_cli" -eq 1 ]; then
+  ma=$(median "${cli[@]}")
+  echo "aws cloudwatch describe-alarms ${ma} µs: $(awk "BEGIN {printf \"%.2f\", $ma/$mc}")x curl, $(awk "BEGIN {printf \"%.2f\", $ma/$mb}")x breakglass"
+fi

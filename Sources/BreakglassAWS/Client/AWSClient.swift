@@ -7,7 +7,11 @@ import Foundation
 /// throttled it, or the connection was never made). A write that may have reached AWS is reported as
 /// `AWSError.outcomeUnknown`, never sent again.
 public final class AWSClient: Sendable {
+    /// The credentials the client started with (shown as "who" in the console's top bar).
     public let credentials: AWSCredentials
+    /// When set, each request takes its credentials from here, so temporary credentials are
+    /// refreshed ahead of expiry instead of failing an hour into a session.
+    public let refreshing: RefreshingCredentials?
     public let endpoints: EndpointResolver
     public let transport: any HTTPTransport
     public let timeouts: HTTPTimeouts
@@ -26,9 +30,11 @@ public final class AWSClient: Sendable {
         timeouts: HTTPTimeouts = .standard, signer: SigV4Signer = SigV4Signer(), now: @escaping @Sendable () -> Date = { Date() },
         retry: RetrySettings = .standard, retryQuota: RetryQuota = RetryQuota(),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        refreshing: RefreshingCredentials? = nil
     ) {
         self.credentials = credentials
+        self.refreshing = refreshing
         self.endpoints = endpoints
         self.transport = transport
         self.timeouts = timeouts
@@ -46,12 +52,14 @@ public final class AWSClient: Sendable {
     /// `retry.note` says when a retry mode other than standard was asked for.
     /// `mfaCode` supplies the code when the profile assumes a role that requires MFA.
     public static func fromEnvironment(_ environment: AWSEnvironment, mfaCode: MFACodeProvider? = nil) async throws(AWSError) -> AWSClient {
-        let credentials = try await CredentialResolver(environment: environment, mfaCode: mfaCode).resolveAsync()
+        let resolver = CredentialResolver(environment: environment, mfaCode: mfaCode)
+        let credentials = try await resolver.resolveAsync()
         return AWSClient(
             credentials: credentials, endpoints: EndpointResolver(environment: environment),
             transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"]),
             timeouts: try HTTPTimeouts.from(environment: environment),
-            retry: try RetrySettings.from(environment: environment))
+            retry: try RetrySettings.from(environment: environment),
+            refreshing: credentials.expiration == nil ? nil : resolver.refreshing(initial: credentials))
     }
 
     public struct JSONResponse: Sendable {
@@ -157,7 +165,13 @@ public final class AWSClient: Sendable {
         var request = HTTPRequest(
             method: method, scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port,
             path: endpoint.basePath + path, headers: headers, body: body, reuseConnection: !mutating)
-        signer.sign(&request, credentials: credentials, region: endpoint.signingRegion, service: service.signingName, date: now())
+        let date = now()
+        let credentials = try await refreshing?.current() ?? self.credentials
+        if let expiry = credentials.expiration, expiry <= date {
+            // Refused before sending: AWS would answer ExpiredToken, and a write must not be half-tried.
+            throw .credentials("\(operationName): the credentials from \(credentials.source) expired at \(ISO8601.format(expiry)); get new ones (or restart with a profile that can refresh them)")
+        }
+        signer.sign(&request, credentials: credentials, region: endpoint.signingRegion, service: service.signingName, date: date)
         do {
             return try await transport.send(request, operation: operationName, timeouts: timeouts)
         } catch {
