@@ -115,6 +115,26 @@ import Testing
         #expect(throws: AWSError.self) { try Endpoint.parse(url, signingRegion: "us-east-1") }
     }
 
+    @Test func configServicesSectionThenProfileEndpoint() throws {
+        let home = try EnvironmentTests.Home(config: """
+            [profile local]
+            services = sandbox
+            endpoint_url = http://127.0.0.1:7000
+            [services sandbox]
+            cloudwatch =
+              endpoint_url = http://127.0.0.1:7001
+            cloudwatch_logs =
+              endpoint_url = http://127.0.0.1:7002
+            """)
+        let env = home.env(["AWS_PROFILE": "local"])
+        let resolver = EndpointResolver(environment: env)
+        #expect(try resolver.endpoint(for: .cloudwatch, region: "us-east-1").port == 7001)
+        #expect(try resolver.endpoint(for: .logs, region: "us-east-1").port == 7002)
+        #expect(try resolver.endpoint(for: .sqs, region: "us-east-1").port == 7000)
+        let overridden = EndpointResolver(environment: home.env(["AWS_PROFILE": "local", "AWS_ENDPOINT_URL": "http://127.0.0.1:7003"]))
+        #expect(try overridden.endpoint(for: .cloudwatch, region: "us-east-1").port == 7003)
+    }
+
     @Test func regionTyposDoNotBuildHostNames() {
         #expect(throws: AWSError.self) { try EndpointResolver(environment: env([:])).endpoint(for: .cloudwatch, region: "us-east-1.evil.com/") }
     }

@@ -1,6 +1,7 @@
-/// Where a service's requests go. The SDKs' order: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, then
-/// the profile's `endpoint_url`; all three are ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.
-/// Otherwise the service's public endpoint for the region.
+/// Where a service's requests go. The SDKs' order: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the
+/// config file's `[services NAME]` section named by the profile's `services` key (`cloudwatch =` then
+/// an indented `endpoint_url = ...`), then the profile's `endpoint_url`; all are ignored when
+/// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true. Otherwise the service's public endpoint for the region.
 public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public var scheme: String
     public var host: String
@@ -70,8 +71,16 @@ public struct EndpointResolver: Sendable {
             if let url = environment["AWS_ENDPOINT_URL_\(service.envID)"] ?? environment["AWS_ENDPOINT_URL"] {
                 return try Endpoint.parse(url, signingRegion: signingRegion)
             }
-            if let files = try? environment.sharedFiles(), let url = files.value("endpoint_url", profile: environment.profileName) {
-                return try Endpoint.parse(url, signingRegion: signingRegion)
+            if let files = try? environment.sharedFiles() {
+                let profile = environment.profileName
+                if let servicesName = files.value("services", profile: profile),
+                    let url = files.config?.sections["services \(servicesName)"]?.nested[service.envID.lowercased()]?["endpoint_url"]
+                {
+                    return try Endpoint.parse(url, signingRegion: signingRegion)
+                }
+                if let url = files.value("endpoint_url", profile: profile) {
+                    return try Endpoint.parse(url, signingRegion: signingRegion)
+                }
             }
         }
         guard Self.isValidRegion(region) else {
