@@ -21,9 +21,18 @@ struct AWSOptions: ParsableArguments {
         try await AWSClient.fromEnvironment(env, mfaCode: mfaCodeProvider)
     }
 
+    /// `--mfa-code` when given; otherwise, on a terminal, a prompt naming the MFA device (read before
+    /// any console takes the screen); otherwise none, and the resolver says how to give a code.
     var mfaCodeProvider: MFACodeProvider? {
-        guard let code = mfaCode else { return nil }
-        return { _ in code }
+        if let code = mfaCode { return { _ in code } }
+        guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else { return nil }
+        return { serial in
+            FileHandle.standardError.write(Data("MFA code for \(TerminalText.sanitize(serial)): ".utf8))
+            guard let line = readLine(strippingNewline: true) else {
+                throw AWSError.credentials("no MFA code entered for \(serial)")
+            }
+            return line.trimmingCharacters(in: .whitespaces)
+        }
     }
 
     func resolveRegions(_ env: AWSEnvironment) throws(AWSError) -> [String] {

@@ -1,0 +1,55 @@
+import BreakglassAWS
+import BreakglassTestSupport
+import Foundation
+import Testing
+
+/// A profile that assumes a role with MFA: on a terminal, Breakglass asks for the code (naming the
+/// device) before anything else takes the screen; without a terminal it says how to pass one.
+@Suite(.serialized, .enabled(if: TmuxSession.isAvailable, "needs tmux (make test installs it)"))
+struct MFAPromptTests {
+    @Test func promptsForTheCodeThenAssumesTheRole() async throws {
+        try await MotoHarness.withServer { server in
+            let client = server.client()
+            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(server.adminARN)"},"Action":"sts:AssumeRole"}]}"#
+            let role = try await client.call(AWSCatalog.lookup(service: "iam", name: "CreateRole"), ["RoleName": "oncall", "AssumeRolePolicyDocument": .string(trust)], region: "us-east-1")
+            let roleARN = try #require(role.value["Role"]?["Arn"]?.string)
+            // The role may read alarms (moto names CloudWatch's actions monitoring:*, real IAM cloudwatch:*).
+            let readAlarms = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudwatch:DescribeAlarms","monitoring:DescribeAlarms"],"Resource":"*"}]}"#
+            _ = try await client.call(AWSCatalog.lookup(service: "iam", name: "PutRolePolicy"), ["RoleName": "oncall", "PolicyName": "read-alarms", "PolicyDocument": .string(readAlarms)], region: "us-east-1")
+            let home = NSTemporaryDirectory() + "bg-mfa-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: home + "/.aws", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: home) }
+            try """
+                [profile base]
+                aws_access_key_id = \(server.adminCredentials.accessKeyID)
+                aws_secret_access_key = \(server.adminCredentials.secretAccessKey)
+                region = us-east-1
+                [profile oncall]
+                role_arn = \(roleARN)
+                source_profile = base
+                mfa_serial = arn:aws:iam::123456789012:mfa/oncall-phone
+                region = us-east-1
+                """.write(toFile: home + "/.aws/config", atomically: true, encoding: .utf8)
+            let env = ["HOME": home, "AWS_PROFILE": "oncall", "AWS_ENDPOINT_URL": server.endpointURL, "AWS_EC2_METADATA_DISABLED": "true",
+                       "TERM": "xterm-256color", "LANG": "C.UTF-8", "NO_PROXY": "127.0.0.1,localhost"]
+            let tmux = try TmuxSession(command: "\(BreakglassBinary.path) alarms", environment: env)
+            try tmux.waitFor("MFA code for arn:aws:iam::123456789012:mfa/oncall-phone:")
+            try tmux.sendKeys("123456", "Enter")
+            let status = try tmux.waitForExit()
+            let screen = try tmux.capture()
+            #expect(status == 0, "\(screen)")
+            #expect(screen.contains("No alarms in us-east-1"), "\(screen)")
+
+            // The session really is the role's: it may read alarms but not write them.
+            let asRole = try BreakglassBinary.run(["aws", "call", "cloudwatch", "SetAlarmState", "--yes", "--mfa-code", "654321",
+                                                  "--param", "AlarmName=x", "--param", "StateValue=OK", "--param", "StateReason=r"], environment: env)
+            #expect(asRole.status == 1)
+            #expect(asRole.stderr.contains("AccessDenied") && asRole.stderr.contains("assumed-role/oncall"), "\(asRole.stderr)")
+
+            // Without a terminal there is no prompt: the error says how to give the code.
+            let piped = try BreakglassBinary.run(["alarms"], environment: env)
+            #expect(piped.status == 2)
+            #expect(piped.stderr.contains("MFA"), "\(piped.stderr)")
+        }
+    }
+}
