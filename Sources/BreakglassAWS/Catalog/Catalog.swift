@@ -11,22 +11,43 @@ public struct AWSOperation: Sendable, Hashable {
     /// Query protocols: member names whose list items are not `member` (RDS `Filters.Filter.N`), or,
     /// in EC2's dialect, the wire name of a list member (`InstanceIds` -> `InstanceId.N`).
     public let listNames: [String: String]
+    /// Query protocols: members that are maps (objects whose keys are data, not member names), sent as
+    /// `Name.entry.N.<key>` / `Name.entry.N.<value>` with the model's names for key and value.
+    public let maps: [String: QueryMap]
 
     public struct HTTPBinding: Sendable, Hashable {
         public let method: String
         public let path: String
     }
 
-    public init(_ service: AWSService, _ name: String, mutates: Bool, http: HTTPBinding? = nil, listNames: [String: String] = [:]) {
+    public init(
+        _ service: AWSService, _ name: String, mutates: Bool, http: HTTPBinding? = nil, listNames: [String: String] = [:], maps: [String: QueryMap] = [:]
+    ) {
         self.service = service
         self.name = name
         self.mutates = mutates
         self.http = http
         self.listNames = listNames
+        self.maps = maps
     }
 
     /// The IAM action, as a policy names it: `cloudwatch:DescribeAlarms`, `lambda:PutFunctionConcurrency`.
     public var iamAction: String { "\(service.iamPrefix):\(name)" }
+}
+
+/// How the query protocol names the parts of one map entry: `key`/`value` unless the service model
+/// renames them (SNS Publish `MessageAttributes.entry.N.Name` / `.Value`).
+public struct QueryMap: Sendable, Hashable {
+    public let key: String
+    public let value: String
+
+    public init(key: String = "key", value: String = "value") {
+        self.key = key
+        self.value = value
+    }
+
+    /// `Name.entry.N.key` / `Name.entry.N.value`.
+    public static let standard = QueryMap()
 }
 
 /// The operations DESIGN.md lists, and the create calls the sandbox needs. Anything else is refused,
@@ -71,6 +92,8 @@ public enum AWSCatalog {
         AWSOperation(.rds, "CreateDBInstance", mutates: true),
         // ELBv2
         AWSOperation(.elbv2, "DescribeTargetHealth", mutates: false),
+        AWSOperation(.elbv2, "CreateTargetGroup", mutates: true),
+        AWSOperation(.elbv2, "RegisterTargets", mutates: true),
         // DynamoDB
         AWSOperation(.dynamodb, "DescribeTable", mutates: false),
         AWSOperation(.dynamodb, "Query", mutates: false),
@@ -83,6 +106,10 @@ public enum AWSCatalog {
         AWSOperation(.sqs, "PurgeQueue", mutates: true),
         AWSOperation(.sqs, "CreateQueue", mutates: true),
         AWSOperation(.sqs, "SendMessage", mutates: true),
+        // ReceiveMessage deletes nothing, but it hides what it returns from other consumers for the
+        // visibility timeout and counts towards a redrive policy's maxReceiveCount: a change to the
+        // queue, so it is a write (never re-sent, audited), though one that undoes itself.
+        AWSOperation(.sqs, "ReceiveMessage", mutates: true),
         // Lambda (rest-json)
         AWSOperation(.lambda, "GetFunctionConcurrency", mutates: false, http: .init(method: "GET", path: "/2019-09-30/functions/{FunctionName}/concurrency")),
         AWSOperation(.lambda, "PutFunctionConcurrency", mutates: true, http: .init(method: "PUT", path: "/2017-10-31/functions/{FunctionName}/concurrency")),
@@ -101,9 +128,9 @@ public enum AWSCatalog {
         AWSOperation(.iam, "PutUserPolicy", mutates: true),
         AWSOperation(.iam, "CreateAccessKey", mutates: true),
         // SNS
-        AWSOperation(.sns, "Publish", mutates: true),
-        AWSOperation(.sns, "CreateTopic", mutates: true),
-        AWSOperation(.sns, "Subscribe", mutates: true),
+        AWSOperation(.sns, "Publish", mutates: true, maps: ["MessageAttributes": QueryMap(key: "Name", value: "Value")]),
+        AWSOperation(.sns, "CreateTopic", mutates: true, maps: ["Attributes": .standard]),
+        AWSOperation(.sns, "Subscribe", mutates: true, maps: ["Attributes": .standard]),
         // CloudWatch Logs
         AWSOperation(.logs, "CreateLogGroup", mutates: true),
         AWSOperation(.logs, "CreateLogStream", mutates: true),

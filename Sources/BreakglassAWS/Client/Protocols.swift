@@ -17,7 +17,7 @@ extension AWSClient {
             return CallResult(value: r.value, requestID: r.requestID)
         case .query, .ec2:
             let isEC2: Bool = if case .ec2 = service.wireProtocol { true } else { false }
-            let parameters = try QueryFlattening.flatten(input, listNames: operation.listNames, ec2Dialect: isEC2)
+            let parameters = try QueryFlattening.flatten(input, listNames: operation.listNames, maps: operation.maps, ec2Dialect: isEC2)
             let r = try await query(service, operation.name, parameters, region: region, mutating: operation.mutates)
             return CallResult(value: QueryFlattening.value(of: r.result, dropWrapper: true), requestID: r.requestID)
         case .restJSON:
@@ -65,8 +65,12 @@ extension AWSClient {
 public enum QueryFlattening {
     /// Form parameters for `input`: structures as `Name.Sub`, lists as `Name.member.N` (or the
     /// operation's item name, RDS `Filters.Filter.N`), in EC2's dialect `Name.N` with the member's wire
-    /// name (`InstanceIds` -> `InstanceId.1`); booleans `true`/`false`; null members left out.
-    public static func flatten(_ input: AWSValue, listNames: [String: String], ec2Dialect: Bool) throws(AWSError) -> [(String, String)] {
+    /// name (`InstanceIds` -> `InstanceId.1`); maps (the members named in `maps`) as
+    /// `Name.entry.N.key` / `Name.entry.N.value` with the map's names for key and value, entries in
+    /// the object's order; booleans `true`/`false`; null members left out.
+    public static func flatten(
+        _ input: AWSValue, listNames: [String: String], maps: [String: QueryMap] = [:], ec2Dialect: Bool
+    ) throws(AWSError) -> [(String, String)] {
         var out: [(String, String)] = []
         func walk(_ value: AWSValue, _ prefix: String, member: String) throws(AWSError) {
             switch value {
@@ -75,12 +79,22 @@ public enum QueryFlattening {
             case .number(let n): out.append((prefix, n))
             case .bool(let b): out.append((prefix, b ? "true" : "false"))
             case .array(let items):
+                if maps[member] != nil { throw .configuration("\(member) is a map: give it as an object, not a list") }
                 if items.isEmpty { out.append((prefix, "")); return }
                 for (i, item) in items.enumerated() {
                     let key = ec2Dialect ? "\(prefix).\(i + 1)" : "\(prefix).\(listNames[member] ?? "member").\(i + 1)"
                     try walk(item, key, member: member)
                 }
             case .object(let o):
+                if let map = maps[member] {
+                    // An empty map sends nothing, as the SDKs do.
+                    for (i, (key, value)) in o.enumerated() {
+                        let entry = "\(prefix).entry.\(i + 1)"
+                        out.append(("\(entry).\(map.key)", key))
+                        try walk(value, "\(entry).\(map.value)", member: "")
+                    }
+                    return
+                }
                 for (k, v) in o {
                     var wire = k
                     if ec2Dialect, case .array = v { wire = listNames[k] ?? k }
