@@ -11,35 +11,6 @@ import Testing
 /// environment either disables IMDS or points it at loopback, and the one RELATIVE_URI test uses a
 /// scripted transport.
 @Suite struct CredentialChainTests {
-    final class Home {
-        let path: String
-        init(config: String? = nil, credentials: String? = nil) throws {
-            // A space in the path proves commands are split with quoting, not on every space.
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("bg cred-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path + "/.aws", withIntermediateDirectories: true)
-            if let config { try config.write(toFile: path + "/.aws/config", atomically: true, encoding: .utf8) }
-            if let credentials { try credentials.write(toFile: path + "/.aws/credentials", atomically: true, encoding: .utf8) }
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-
-        /// Writes an executable shell script and returns its path.
-        func script(_ name: String, _ body: String) throws -> String {
-            let p = path + "/" + name
-            try ("#!/bin/sh\n" + body + "\n").write(toFile: p, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: p)
-            return p
-        }
-
-        /// IMDS is off unless a test sets AWS_EC2_METADATA_SERVICE_ENDPOINT itself.
-        func env(_ vars: [String: String] = [:], profile: String? = nil) -> AWSEnvironment {
-            var v = vars
-            v["HOME"] = path
-            v["PATH"] = "/usr/bin:/bin"
-            if v["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == nil { v["AWS_EC2_METADATA_DISABLED"] = "true" }
-            return AWSEnvironment(variables: v, explicitProfile: profile)
-        }
-    }
-
     /// Records requests and the timeouts they were sent with, answering from a script.
     final class Recorder: HTTPTransport {
         let state: Mutex<(answers: [HTTPResponse], sent: [(HTTPRequest, HTTPTimeouts)])>
@@ -77,7 +48,7 @@ import Testing
     }
 
     @Test func credentialProcessRunsWithQuotedArgumentsSyncAndAsync() async throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         let script = try home.script("creds tool", """
             [ "$1" = "--role" ] && [ "$2" = "on call" ] || { echo "bad args: $*" >&2; exit 2; }
             echo "progress chatter" >&2
@@ -104,7 +75,7 @@ import Testing
         ("kill -9 $$", ["killed by signal 9"]),
     ])
     func credentialProcessFailuresAreClearAndNeverLeakStdout(_ body: String, _ expected: [String]) throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         let script = try home.script("creds", body)
         try "[default]\nregion = us-east-1\n[profile p]\ncredential_process = '\(script)'\n".write(toFile: home.path + "/.aws/config", atomically: true, encoding: .utf8)
         #expect {
@@ -116,7 +87,7 @@ import Testing
     }
 
     @Test func aMissingProgramOrBrokenQuoteIsNamed() throws {
-        let home = try Home(config: "[profile a]\ncredential_process = no-such-tool-xyz --x\n[profile b]\ncredential_process = 'open\n")
+        let home = try TemporaryHome(config: "[profile a]\ncredential_process = no-such-tool-xyz --x\n[profile b]\ncredential_process = 'open\n")
         #expect { try CredentialResolver(environment: home.env(["AWS_PROFILE": "a"])).resolve() } throws: {
             String(describing: $0).contains("\"no-such-tool-xyz\" not found")
         }
@@ -174,7 +145,7 @@ import Testing
         """
 
     @Test func assumeRoleSendsTheProfileSettingsSignedWithTheSource() async throws {
-        let home = try Home(config: Self.roleConfig)
+        let home = try TemporaryHome(config: Self.roleConfig)
         let t = Recorder([Self.stsAnswer()])
         let r = CredentialResolver(environment: home.env(["AWS_PROFILE": "role", "AWS_REGION": "eu-west-1"]), transport: t, now: { Date(timeIntervalSince1970: 1_700_000_000) })
         let c = try await r.resolveAsync()
@@ -192,7 +163,7 @@ import Testing
     }
 
     @Test func chainedRolesUseEachStepsCredentials() async throws {
-        let home = try Home(config: Self.roleConfig)
+        let home = try TemporaryHome(config: Self.roleConfig)
         let t = Recorder([Self.stsAnswer("ASIAFIRST"), Self.stsAnswer("ASIASECOND")])
         let c = try await CredentialResolver(environment: home.env(["AWS_PROFILE": "chained", "AWS_REGION": "us-east-1"]), transport: t).resolveAsync()
         #expect(c.accessKeyID == "ASIASECOND")
@@ -209,7 +180,7 @@ import Testing
         ("fromenv", "credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"),
     ])
     func assumeRoleMisconfigurationsAreNamed(_ profile: String, _ message: String) async throws {
-        let home = try Home(config: Self.roleConfig)
+        let home = try TemporaryHome(config: Self.roleConfig)
         let t = Recorder([])
         await #expect { try await CredentialResolver(environment: home.env(), transport: t).resolveAsyncNamed(profile) } throws: {
             String(describing: $0).contains(message)
@@ -218,7 +189,7 @@ import Testing
     }
 
     @Test func mfaCodeComesFromTheCallersClosure() async throws {
-        let home = try Home(config: Self.roleConfig)
+        let home = try TemporaryHome(config: Self.roleConfig)
         let t = Recorder([Self.stsAnswer()])
         let asked = Mutex<[String]>([])
         let r = CredentialResolver(environment: home.env(["AWS_REGION": "us-east-1"], profile: "mfa"), transport: t, mfaCode: { serial in
@@ -234,7 +205,7 @@ import Testing
     // MARK: container credentials
 
     @Test func containerFullURIOnLoopbackWithTokenFile() async throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         let server = try FaultServer([.respond(200, [], Self.httpCreds)])
         defer { server.stop() }
         try "secret-token\n".write(toFile: home.path + "/token", atomically: true, encoding: .utf8)
@@ -256,7 +227,7 @@ import Testing
     }
 
     @Test func containerRelativeURIGoesToTheECSAgentWithTheToken() async throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         let t = Recorder([HTTPResponse(status: 200, body: Array(Self.httpCreds.utf8))])
         let env = home.env(["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tok"])
         _ = try await CredentialResolver(environment: env, transport: t).resolveAsync()
@@ -270,7 +241,7 @@ import Testing
         ("http://127.0.0.1:9/creds", true), ("http://[::1]:9/creds", true), ("http://localhost:9/creds", true), ("ftp://127.0.0.1/", false),
     ])
     func containerFullURIMustBeLoopbackOrHTTPS(_ url: String, _ allowed: Bool) async throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         let t = Recorder([HTTPResponse(status: 200, body: Array(Self.httpCreds.utf8))])
         let r = CredentialResolver(environment: home.env(["AWS_CONTAINER_CREDENTIALS_FULL_URI": url]), transport: t)
         if allowed {
@@ -282,7 +253,7 @@ import Testing
     }
 
     @Test func aConfiguredContainerThatFailsIsAnError() async throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         let server = try FaultServer([.respond(403, [], #"{"message":"denied"}"#)])
         defer { server.stop() }
         let r = CredentialResolver(environment: home.env(["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.endpoint + "/c"]))
@@ -292,7 +263,7 @@ import Testing
     // MARK: instance metadata
 
     @Test func imdsV2TokenThenRoleThenCredentials() async throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         let server = try FaultServer([
             .respond(200, [HTTPHeader("Content-Type", "text/plain")], "imds-token"),
             .respond(200, [HTTPHeader("Content-Type", "text/plain")], "web-role\n"),
@@ -316,7 +287,7 @@ import Testing
     }
 
     @Test func noCredentialsListsEveryPlaceIncludingContainerAndIMDS() async throws {
-        let home = try Home(config: "[profile other]\nregion = us-east-1\n")
+        let home = try TemporaryHome(config: "[profile other]\nregion = us-east-1\n")
         let port = try FaultServer.unusedPort()
         let r = CredentialResolver(environment: home.env(["AWS_PROFILE": "ghost", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(port)"]))
         await #expect { try await r.resolveAsync() } throws: { error in
@@ -341,7 +312,7 @@ import Testing
         (false, false, false, "instance metadata role r"),
     ])
     func sourcesAreTriedInBotocoresOrder(_ withEnv: Bool, _ withProfile: Bool, _ withContainer: Bool, _ winner: String) async throws {
-        let home = try Home(credentials: withProfile ? "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = s\n" : nil)
+        let home = try TemporaryHome(credentials: withProfile ? "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = s\n" : nil)
         let container = try FaultServer([], otherwise: .respond(200, [], Self.httpCreds))
         defer { container.stop() }
         let imds = try FaultServer([.respond(200, [], "tok"), .respond(200, [], "r")], otherwise: .respond(200, [], Self.httpCreds))

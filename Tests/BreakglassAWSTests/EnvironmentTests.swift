@@ -1,3 +1,4 @@
+import BreakglassTestSupport
 import Foundation
 import Testing
 
@@ -5,22 +6,8 @@ import Testing
 
 /// Credential and region resolution against real files in a temporary HOME.
 @Suite struct EnvironmentTests {
-    final class Home {
-        let path: String
-        init(credentials: String? = nil, config: String? = nil) throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("bg-home-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: path + "/.aws", withIntermediateDirectories: true)
-            if let credentials { try credentials.write(toFile: path + "/.aws/credentials", atomically: true, encoding: .utf8) }
-            if let config { try config.write(toFile: path + "/.aws/config", atomically: true, encoding: .utf8) }
-        }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-        func env(_ vars: [String: String] = [:], profile: String? = nil) -> AWSEnvironment {
-            AWSEnvironment(variables: vars.merging(["HOME": path]) { a, _ in a }, explicitProfile: profile)
-        }
-    }
-
     @Test func environmentVariablesComeFirst() throws {
-        let home = try Home(credentials: "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n")
+        let home = try TemporaryHome(credentials: "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n")
         let c = try CredentialResolver(environment: home.env(["AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "envsecret", "AWS_SESSION_TOKEN": "tok"])).resolve()
         #expect(c.accessKeyID == "ENVKEY")
         #expect(c.sessionToken == "tok")
@@ -28,14 +15,14 @@ import Testing
     }
 
     @Test func anExplicitProfileOutranksTheEnvironment() throws {
-        let home = try Home(credentials: "[prod]\naws_access_key_id = PRODKEY\naws_secret_access_key = prodsecret\n")
+        let home = try TemporaryHome(credentials: "[prod]\naws_access_key_id = PRODKEY\naws_secret_access_key = prodsecret\n")
         let c = try CredentialResolver(environment: home.env(["AWS_ACCESS_KEY_ID": "ENVKEY", "AWS_SECRET_ACCESS_KEY": "x"], profile: "prod")).resolve()
         #expect(c.accessKeyID == "PRODKEY")
         #expect(c.source == "profile prod in ~/.aws/credentials")
     }
 
     @Test func profileFromAWSProfileInTheConfigFile() throws {
-        let home = try Home(config: """
+        let home = try TemporaryHome(config: """
             # comment
             [default]
             region = eu-west-1
@@ -54,7 +41,7 @@ import Testing
     }
 
     @Test func missingCredentialsNameEveryPlaceSearched() throws {
-        let home = try Home(config: "[profile other]\nregion = us-east-1\n")
+        let home = try TemporaryHome(config: "[profile other]\nregion = us-east-1\n")
         #expect {
             try CredentialResolver(environment: home.env(["AWS_PROFILE": "ghost"])).resolve()
         } throws: { error in
@@ -65,26 +52,26 @@ import Testing
     }
 
     @Test func halfSetEnvironmentIsAnError() throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         #expect(throws: AWSError.self) { try CredentialResolver(environment: home.env(["AWS_ACCESS_KEY_ID": "X"])).resolve() }
     }
 
     @Test func unsupportedProfileKindsAreRefusedClearly() throws {
-        let home = try Home(config: "[profile role]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n")
+        let home = try TemporaryHome(config: "[profile role]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = default\n")
         #expect {
             try CredentialResolver(environment: home.env(["AWS_PROFILE": "role"])).resolve()
         } throws: { String(describing: $0).contains("~/.aws/config:1: profile role uses role_arn") }
     }
 
     @Test func noRegionSaysHowToSetOne() throws {
-        let home = try Home()
+        let home = try TemporaryHome()
         #expect {
             try RegionResolver(environment: home.env()).resolve()
         } throws: { String(describing: $0).contains("export AWS_REGION=us-east-1") }
     }
 
     @Test func malformedConfigNamesFileAndLine() throws {
-        let home = try Home(config: "[default]\nregion = us-east-1\nthis line is wrong\n")
+        let home = try TemporaryHome(config: "[default]\nregion = us-east-1\nthis line is wrong\n")
         #expect {
             try CredentialResolver(environment: home.env()).resolve()
         } throws: { String(describing: $0).contains("~/.aws/config:3: expected key = value") }
@@ -116,7 +103,7 @@ import Testing
     }
 
     @Test func configServicesSectionThenProfileEndpoint() throws {
-        let home = try EnvironmentTests.Home(config: """
+        let home = try TemporaryHome(config: """
             [profile local]
             services = sandbox
             endpoint_url = http://127.0.0.1:7000

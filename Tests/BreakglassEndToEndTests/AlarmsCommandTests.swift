@@ -100,10 +100,8 @@ import Testing
     }
 
     @Test func missingCredentialsNameEveryPlaceSearched() throws {
-        let home = NSTemporaryDirectory() + "bg-empty-home-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: home) }
-        let result = try BreakglassBinary.run(["alarms"], environment: ["HOME": home, "AWS_REGION": "us-east-1"])
+        let home = try TemporaryHome()
+        let result = try BreakglassBinary.run(["alarms"], environment: home.variables(["AWS_REGION": "us-east-1"]))
         #expect(result.status == 2)
         #expect(result.stderr.contains("AWS_ACCESS_KEY_ID"))
         #expect(result.stderr.contains("~/.aws/credentials (no such file)"))

@@ -24,17 +24,12 @@ import Testing
             try await Self.createRole("untrusting", trusting: "arn:aws:iam::123456789012:user/someone-else", client: admin)
             let account = server.adminARN.split(separator: ":", omittingEmptySubsequences: false).dropFirst(4).first.map(String.init) ?? "123456789012"
 
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bg-cred-e2e-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let home = try TemporaryHome()
             let keys = server.adminCredentials
-            let script = dir + "/admin-creds"
-            try """
-                #!/bin/sh
+            let script = try home.script("admin-creds", """
                 echo '{"Version":1,"AccessKeyId":"\(keys.accessKeyID)","SecretAccessKey":"\(keys.secretAccessKey)"}'
-                """.write(toFile: script, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
-            try """
+                """)
+            try home.write(config: """
                 [profile admin]
                 aws_access_key_id = \(keys.accessKeyID)
                 aws_secret_access_key = \(keys.secretAccessKey)
@@ -44,20 +39,18 @@ import Testing
                 role_session_name = pager-duty
                 duration_seconds = 900
                 [profile via-process]
-                credential_process = \(script)
+                credential_process = "\(script)"
                 [profile oncall-process]
                 role_arn = arn:aws:iam::\(account):role/breakglass-e2e
                 source_profile = via-process
                 [profile denied]
                 role_arn = arn:aws:iam::\(account):role/untrusting
                 source_profile = admin
-                """.write(toFile: dir + "/config", atomically: true, encoding: .utf8)
+                """)
 
             func resolver(_ profile: String) -> CredentialResolver {
-                CredentialResolver(environment: AWSEnvironment(variables: [
-                    "HOME": dir, "PATH": "/usr/bin:/bin", "AWS_PROFILE": profile, "AWS_CONFIG_FILE": dir + "/config",
-                    "AWS_SHARED_CREDENTIALS_FILE": dir + "/none", "AWS_ENDPOINT_URL": server.endpointURL, "AWS_REGION": "us-east-1",
-                    "AWS_EC2_METADATA_DISABLED": "true", "NO_PROXY": "127.0.0.1,localhost",
+                CredentialResolver(environment: home.env([
+                    "AWS_PROFILE": profile, "AWS_ENDPOINT_URL": server.endpointURL, "AWS_REGION": "us-east-1", "NO_PROXY": "127.0.0.1,localhost",
                 ]))
             }
 

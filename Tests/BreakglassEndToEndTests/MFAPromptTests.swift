@@ -16,10 +16,7 @@ struct MFAPromptTests {
             // The role may read alarms (moto names CloudWatch's actions monitoring:*, real IAM cloudwatch:*).
             let readAlarms = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudwatch:DescribeAlarms","monitoring:DescribeAlarms"],"Resource":"*"}]}"#
             _ = try await client.call(AWSCatalog.lookup(service: "iam", name: "PutRolePolicy"), ["RoleName": "oncall", "PolicyName": "read-alarms", "PolicyDocument": .string(readAlarms)], region: "us-east-1")
-            let home = NSTemporaryDirectory() + "bg-mfa-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: home + "/.aws", withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: home) }
-            try """
+            let home = try TemporaryHome(config: """
                 [profile base]
                 aws_access_key_id = \(server.adminCredentials.accessKeyID)
                 aws_secret_access_key = \(server.adminCredentials.secretAccessKey)
@@ -29,9 +26,11 @@ struct MFAPromptTests {
                 source_profile = base
                 mfa_serial = arn:aws:iam::123456789012:mfa/oncall-phone
                 region = us-east-1
-                """.write(toFile: home + "/.aws/config", atomically: true, encoding: .utf8)
-            let env = ["HOME": home, "AWS_PROFILE": "oncall", "AWS_ENDPOINT_URL": server.endpointURL, "AWS_EC2_METADATA_DISABLED": "true",
-                       "TERM": "xterm-256color", "LANG": "C.UTF-8", "NO_PROXY": "127.0.0.1,localhost"]
+                """)
+            let env = home.variables([
+                "AWS_PROFILE": "oncall", "AWS_ENDPOINT_URL": server.endpointURL, "TERM": "xterm-256color", "LANG": "C.UTF-8",
+                "NO_PROXY": "127.0.0.1,localhost", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            ])
             let tmux = try TmuxSession(command: "\(BreakglassBinary.path) alarms", environment: env)
             try tmux.waitFor("MFA code for arn:aws:iam::123456789012:mfa/oncall-phone:")
             try tmux.sendKeys("123456", "Enter")
