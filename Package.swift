@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // System libraries. Each shim.h wraps, as typed inline C functions, the macros and variadic
@@ -30,7 +31,12 @@ let package = Package(
         .target(
             name: "BreakglassAWS",
             dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "BreakglassCore", dependencies: ["BreakglassAWS", "CSQLite3"]),
+        .target(
+            name: "BreakglassCore",
+            dependencies: [
+                "BreakglassAWS", "CSQLite3", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(name: "BreakglassTUI", dependencies: ["BreakglassCore", "CNCursesW"]),
         .target(
             name: "BreakglassTestSupport",

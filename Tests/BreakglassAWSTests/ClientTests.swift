@@ -10,7 +10,7 @@ import Testing
     @Test func writesNeverReuseAConnectionReadsMay() async throws {
         let transport = ScriptedTransport([ScriptedTransport.json("{}"), ScriptedTransport.json("{}"), ScriptedTransport.json("<R><RResult/></R>")])
         let env = AWSEnvironment(variables: ["HOME": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"])
-        let client = AWSClient(credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"), endpoints: EndpointResolver(environment: env), transport: transport, retry: .never)
+        let client = AWSClient(credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"), endpoints: EndpointResolver(environment: env), transport: transport, retry: .never, journal: MemoryJournal())
         _ = try await client.json(.cloudwatch, "DescribeAlarms", region: "us-east-1")
         _ = try await client.json(.cloudwatch, "SetAlarmState", ["AlarmName": "a", "StateValue": "OK", "StateReason": "r"], region: "us-east-1", mutating: true)
         _ = try await client.query(.iam, "R", region: "us-east-1", mutating: true)
@@ -53,7 +53,7 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let client = AWSClient(
             credentials: AWSCredentials(accessKeyID: "ASIAOLD", secretAccessKey: "s", sessionToken: "t", expiration: now - 1, source: "profile ops"),
-            endpoints: EndpointResolver(environment: env), transport: transport, now: { now }, retry: .never)
+            endpoints: EndpointResolver(environment: env), transport: transport, now: { now }, retry: .never, journal: MemoryJournal())
         await #expect {
             _ = try await client.json(.cloudwatch, "SetAlarmState", ["AlarmName": "a"], region: "us-east-1", mutating: true)
         } throws: { String(describing: $0).contains("expired at 2027-01-15T07:59:59Z") }

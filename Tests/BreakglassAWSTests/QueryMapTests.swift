@@ -61,7 +61,7 @@ import Testing
         let env = AWSEnvironment(variables: ["HOME": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"])
         let client = AWSClient(
             credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"), endpoints: EndpointResolver(environment: env),
-            transport: transport, retry: .never)
+            transport: transport, retry: .never, journal: MemoryJournal())
         let r = try await client.call(
             AWSCatalog.lookup(service: "sns", name: "Publish"),
             ["TopicArn": "arn:t", "Message": "hi", "MessageAttributes": ["sev": ["DataType": "String", "StringValue": "low"]]], region: "us-east-1")

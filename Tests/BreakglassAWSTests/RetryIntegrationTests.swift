@@ -20,7 +20,7 @@ import Testing
             credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"),
             endpoints: EndpointResolver(environment: env), transport: CurlTransport(),
             timeouts: HTTPTimeouts(connect: 1, total: 2), retry: RetrySettings(maxAttempts: maxAttempts),
-            sleep: { d in sleeps.taken.withLock { $0.append(d) } }, random: { 0.5 })
+            sleep: { d in sleeps.taken.withLock { $0.append(d) } }, random: { 0.5 }, journal: MemoryJournal())
     }
 
     static let alarmInput: AWSValue = ["AlarmName": "db-cpu", "StateValue": "ALARM", "StateReason": "test"]
@@ -153,7 +153,7 @@ import Testing
         let client = AWSClient(
             credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"),
             endpoints: EndpointResolver(environment: env), transport: CurlTransport(),
-            timeouts: HTTPTimeouts(connect: 1, total: 2), sleep: { _ in throw CancellationError() })
+            timeouts: HTTPTimeouts(connect: 1, total: 2), sleep: { _ in throw CancellationError() }, journal: MemoryJournal())
         await #expect {
             _ = try await client.json(.cloudwatch, "DescribeAlarms", region: "us-east-1")
         } throws: { error in

@@ -278,7 +278,7 @@ import Testing
         let env = AWSEnvironment(variables: ["HOME": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"])
         let client = AWSClient(
             credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"), endpoints: EndpointResolver(environment: env),
-            transport: transport, retry: .never)
+            transport: transport, retry: .never, journal: MemoryJournal())
         let op = try AWSCatalog.lookup(service: "lambda", name: "DeleteFunctionConcurrency")
         #expect(op.mutates)
         let deleted = try await client.call(op, ["FunctionName": "ingest"], region: "us-east-1")
@@ -380,7 +380,7 @@ import Testing
         let env = AWSEnvironment(variables: ["HOME": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"])
         let client = AWSClient(
             credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"), endpoints: EndpointResolver(environment: env),
-            transport: transport, retry: .standard, sleep: { _ in })
+            transport: transport, retry: .standard, sleep: { _ in }, journal: MemoryJournal())
         let op = try AWSCatalog.lookup(service: "ssm", name: "StartAutomationExecution")
         #expect(op.mutates && op.iamAction == "ssm:StartAutomationExecution")
         let input: AWSValue = ["DocumentName": "AWS-RestartEC2Instance", "Parameters": ["InstanceId": ["i-0abc"]]]

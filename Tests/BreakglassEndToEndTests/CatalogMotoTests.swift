@@ -110,7 +110,7 @@ import Testing
     @Test func restJSONPutsTheNameInThePathAndTheRestInTheBody() async throws {
         let transport = ScriptedTransport([ScriptedTransport.json("{}"), ScriptedTransport.json(#"{"ReservedConcurrentExecutions":0}"#)])
         let env = AWSEnvironment(variables: ["HOME": "/nonexistent", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"])
-        let client = AWSClient(credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"), endpoints: EndpointResolver(environment: env), transport: transport, retry: .never)
+        let client = AWSClient(credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s", source: "test"), endpoints: EndpointResolver(environment: env), transport: transport, retry: .never, journal: MemoryJournal())
         _ = try await client.call(AWSCatalog.lookup(service: "lambda", name: "GetFunctionConcurrency"), ["FunctionName": "my fn:1"], region: "us-east-1")
         let put = try await client.call(AWSCatalog.lookup(service: "lambda", name: "PutFunctionConcurrency"), ["FunctionName": "ingest", "ReservedConcurrentExecutions": 0], region: "us-east-1")
         #expect(put.value["ReservedConcurrentExecutions"]?.int == 0)

@@ -18,6 +18,9 @@ public final class AWSClient: Sendable {
     public let retry: RetrySettings
     /// Shared by every call of this client.
     public let retryQuota: RetryQuota
+    /// Where every mutating call is recorded before it is sent and after. Without one, the client
+    /// sends reads only (see `MutationJournal`).
+    public let journal: (any MutationJournal)?
     private let signer: SigV4Signer
     private let now: @Sendable () -> Date
     private let sleep: @Sendable (Duration) async throws -> Void
@@ -31,8 +34,9 @@ public final class AWSClient: Sendable {
         retry: RetrySettings = .standard, retryQuota: RetryQuota = RetryQuota(),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        refreshing: RefreshingCredentials? = nil
+        refreshing: RefreshingCredentials? = nil, journal: (any MutationJournal)? = nil
     ) {
+        self.journal = journal
         self.credentials = credentials
         self.refreshing = refreshing
         self.endpoints = endpoints
@@ -51,7 +55,9 @@ public final class AWSClient: Sendable {
     /// AWS_RETRY_MODE (or the profile's max_attempts / retry_mode), libcurl with AWS_CA_BUNDLE.
     /// `retry.note` says when a retry mode other than standard was asked for.
     /// `mfaCode` supplies the code when the profile assumes a role that requires MFA.
-    public static func fromEnvironment(_ environment: AWSEnvironment, mfaCode: MFACodeProvider? = nil) async throws(AWSError) -> AWSClient {
+    public static func fromEnvironment(
+        _ environment: AWSEnvironment, mfaCode: MFACodeProvider? = nil, journal: (any MutationJournal)? = nil
+    ) async throws(AWSError) -> AWSClient {
         let resolver = CredentialResolver(environment: environment, mfaCode: mfaCode)
         let credentials = try await resolver.resolveAsync()
         return AWSClient(
@@ -59,7 +65,65 @@ public final class AWSClient: Sendable {
             transport: CurlTransport(caBundle: environment["AWS_CA_BUNDLE"]),
             timeouts: try HTTPTimeouts.from(environment: environment),
             retry: try RetrySettings.from(environment: environment),
-            refreshing: credentials.expiration == nil ? nil : resolver.refreshing(initial: credentials))
+            refreshing: credentials.expiration == nil ? nil : resolver.refreshing(initial: credentials), journal: journal)
+    }
+
+    /// The same client recording its writes in `journal` (e.g. one carrying a runbook step's context).
+    public func journaled(_ journal: any MutationJournal) -> AWSClient {
+        AWSClient(
+            credentials: credentials, endpoints: endpoints, transport: transport, timeouts: timeouts, signer: signer, now: now,
+            retry: retry, retryQuota: retryQuota, sleep: sleep, random: random, refreshing: refreshing, journal: journal)
+    }
+
+    /// Whether `operation` of `service` changes something. The catalog decides for the operations it
+    /// holds; anything else is a write unless its name says it reads (Describe, Get, List). A caller's
+    /// `mutating: true` can only add to this, never take it away.
+    public static func isMutating(service: AWSService, operation: String, declared: Bool) -> Bool {
+        if declared { return true }
+        if let known = AWSCatalog.operation(service: service.name, name: operation) { return known.mutates }
+        return !["Describe", "Get", "List", "BatchGet"].contains { operation.hasPrefix($0) }
+    }
+
+    /// Runs `body` — the whole call, retries included — between a durable intent entry and an
+    /// outcome entry when the call mutates; runs it directly when it reads.
+    func journaling<T: Sendable>(
+        _ service: AWSService, _ operation: String, region: String, input: @autoclosure () -> AWSValue, mutating: Bool,
+        _ body: () async throws(AWSError) -> T, requestID: (T) -> String?
+    ) async throws(AWSError) -> T {
+        guard mutating else { return try await body() }
+        let name = "\(service.signingName).\(operation)"
+        guard let journal else {
+            throw .audit("\(name) changes something and this client has no audit trail to record it in; it was not sent")
+        }
+        let current = (try? await refreshing?.current()) ?? credentials
+        let secrets = [current.secretAccessKey, current.sessionToken ?? "", credentials.secretAccessKey, credentials.sessionToken ?? ""]
+        let intent = MutationIntent(
+            service: service.signingName, operation: operation, region: region, parameters: input().scrubbing(secrets),
+            accessKeyID: current.accessKeyID)
+        let ticket: MutationTicket
+        do {
+            ticket = try journal.recordIntent(intent)
+        } catch {
+            throw .audit("could not record the intent of \(name) in the audit trail, so it was not sent: \(error)")
+        }
+        do {
+            let value = try await body()
+            journal.recordOutcome(.succeeded(requestID: requestID(value)), for: ticket)
+            return value
+        } catch {
+            journal.recordOutcome(Self.scrubbed(MutationOutcome.from(error), secrets), for: ticket)
+            throw error
+        }
+    }
+
+    private static func scrubbed(_ outcome: MutationOutcome, _ secrets: [String]) -> MutationOutcome {
+        func s(_ text: String) -> String { AWSValue.string(text).scrubbing(secrets).string ?? text }
+        switch outcome {
+        case .succeeded: return outcome
+        case .failed(let code, let message, let id): return .failed(code: code, message: s(message), requestID: id)
+        case .unknown(let d): return .unknown(detail: s(d))
+        case .notSent(let d): return .notSent(detail: s(d))
+        }
     }
 
     public struct JSONResponse: Sendable {
@@ -83,7 +147,9 @@ public final class AWSClient: Sendable {
         let name = "\(service.signingName).\(operation)"
         let body = Array(JSON.encode(input).utf8)
         let headers = [HTTPHeader("Content-Type", "application/x-amz-json-\(version)"), HTTPHeader("X-Amz-Target", "\(prefix).\(operation)")]
-        return try await withRetries(operation: name, mutating: mutating) { () async throws(AWSError) -> JSONResponse in
+        let mutating = Self.isMutating(service: service, operation: operation, declared: mutating)
+        return try await journaling(service, operation, region: region, input: input, mutating: mutating, { () async throws(AWSError) -> JSONResponse in
+        try await withRetries(operation: name, mutating: mutating) { () async throws(AWSError) -> JSONResponse in
             let response = try await self.send(service, operationName: name, region: region, body: body, headers: headers, mutating: mutating)
             guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
             if response.body.isEmpty { return JSONResponse(value: .object([:]), requestID: response.requestID) }
@@ -93,12 +159,21 @@ public final class AWSClient: Sendable {
                 throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: String(describing: error))
             }
         }
+        }, requestID: \.requestID)
     }
 
     /// Calls a query-protocol operation. `parameters` are already flattened (`Filters.member.1.Name`).
     /// Pass `mutating: true` for any call that changes state.
     public func query(
         _ service: AWSService, _ action: String, _ parameters: [(String, String)] = [], region: String, mutating: Bool = false
+    ) async throws(AWSError) -> QueryResponse {
+        try await query(service, action, parameters, region: region, mutating: mutating, journalInput: nil)
+    }
+
+    /// `journalInput` is what the audit trail records as the parameters (the structured input the
+    /// parameters were flattened from); the flattened pairs when nil.
+    func query(
+        _ service: AWSService, _ action: String, _ parameters: [(String, String)], region: String, mutating: Bool, journalInput: AWSValue?
     ) async throws(AWSError) -> QueryResponse {
         let apiVersion: String
         switch service.wireProtocol {
@@ -108,7 +183,10 @@ public final class AWSClient: Sendable {
         let name = "\(service.signingName).\(action)"
         let body = Array(FormEncoding.encode([("Action", action), ("Version", apiVersion)] + parameters).utf8)
         let headers = [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]
-        return try await withRetries(operation: name, mutating: mutating) { () async throws(AWSError) -> QueryResponse in
+        let mutating = Self.isMutating(service: service, operation: action, declared: mutating)
+        let input = journalInput ?? AWSValue.object(AWSObject(parameters.map { ($0.0, AWSValue.string($0.1)) }))
+        return try await journaling(service, action, region: region, input: input, mutating: mutating, { () async throws(AWSError) -> QueryResponse in
+        try await withRetries(operation: name, mutating: mutating) { () async throws(AWSError) -> QueryResponse in
             let response = try await self.send(service, operationName: name, region: region, body: body, headers: headers, mutating: mutating)
             guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
             let root: XMLElement
@@ -118,6 +196,7 @@ public final class AWSClient: Sendable {
             let requestID = root.first("RequestId")?.text ?? response.requestID
             return QueryResponse(result: root.child("\(action)Result") ?? root, requestID: requestID)
         }
+        }, requestID: \.requestID)
     }
 
     /// Runs `attempt` (which signs afresh each time) until it succeeds or `RetryPolicy` says stop,
@@ -160,7 +239,7 @@ public final class AWSClient: Sendable {
 
     /// Builds, signs and sends one request; the answer is returned whatever its status.
     /// Writes (`mutating`) go over a fresh connection that is not reused (see `HTTPRequest.reuseConnection`).
-    public func send(_ service: AWSService, operationName: String, region: String, method: String = "POST", path: String = "/", body: [UInt8], headers: [HTTPHeader], mutating: Bool = false) async throws(AWSError) -> HTTPResponse {
+    func send(_ service: AWSService, operationName: String, region: String, method: String = "POST", path: String = "/", body: [UInt8], headers: [HTTPHeader], mutating: Bool = false) async throws(AWSError) -> HTTPResponse {
         let endpoint = try endpoints.endpoint(for: service, region: region)
         var request = HTTPRequest(
             method: method, scheme: endpoint.scheme, host: endpoint.host, port: endpoint.port,

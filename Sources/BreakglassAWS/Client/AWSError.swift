@@ -15,6 +15,9 @@ public enum AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A mutating call failed after the request may have reached AWS: it may or may not have taken
     /// effect, and it was not sent again.
     case outcomeUnknown(OutcomeUnknown)
+    /// A mutating call was refused before sending because its intent could not be recorded in the
+    /// audit trail (or the client has no journal). Nothing was sent.
+    case audit(String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,7 @@ public enum AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedResponse(let op, let status, let id, let reason):
             "\(op): unreadable answer (HTTP \(status)\(id.map { ", request id \($0)" } ?? "")): \(reason)"
         case .outcomeUnknown(let o): o.description
+        case .audit(let m): "audit: \(m)"
         }
     }
 

@@ -18,7 +18,7 @@ extension AWSClient {
         case .query, .ec2:
             let isEC2: Bool = if case .ec2 = service.wireProtocol { true } else { false }
             let parameters = try QueryFlattening.flatten(input, listNames: operation.listNames, maps: operation.maps, ec2Dialect: isEC2)
-            let r = try await query(service, operation.name, parameters, region: region, mutating: operation.mutates)
+            let r = try await query(service, operation.name, parameters, region: region, mutating: operation.mutates, journalInput: input)
             return CallResult(value: QueryFlattening.value(of: r.result, dropWrapper: true), requestID: r.requestID)
         case .restJSON:
             return try await restJSON(operation, input, region: region)
@@ -46,7 +46,8 @@ extension AWSClient {
         let bytes = sendsBody ? Array(JSON.encode(.object(body)).utf8) : []
         let headers = sendsBody ? [HTTPHeader("Content-Type", "application/json")] : []
         let finalPath = path
-        return try await withRetries(operation: name, mutating: operation.mutates) { () async throws(AWSError) -> CallResult in
+        return try await journaling(operation.service, operation.name, region: region, input: input, mutating: operation.mutates, { () async throws(AWSError) -> CallResult in
+        try await withRetries(operation: name, mutating: operation.mutates) { () async throws(AWSError) -> CallResult in
             let response = try await self.send(
                 operation.service, operationName: name, region: region, method: http.method, path: finalPath, body: bytes, headers: headers,
                 mutating: operation.mutates)
@@ -58,6 +59,7 @@ extension AWSClient {
                 throw .malformedResponse(operation: name, status: response.status, requestID: response.requestID, reason: String(describing: error))
             }
         }
+        }, requestID: \.requestID)
     }
 }
 

@@ -579,11 +579,11 @@ struct AmzDate {
     }
 }
 
-enum Hex {
+public enum Hex {
     static let lower: [UInt8] = Array("0123456789abcdef".utf8)
     static let upper: [UInt8] = Array("0123456789ABCDEF".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(64)
         for b in bytes {

@@ -47,6 +47,15 @@ public enum ISO8601 {
         return "\(t.year)-\(t.month2)-\(t.day2)T\(t.hour2):\(t.minute2):\(t.second2)Z"
     }
 
+    /// With milliseconds: "2026-11-21T02:14:07.123Z" (audit entries, drill clocks).
+    public static func formatMilliseconds(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let ms = min(999, max(0, Int(((date.timeIntervalSince1970 - seconds) * 1000).rounded(.down))))
+        let t = UTCTime.Fields(Date(timeIntervalSince1970: seconds))
+        let frac = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(t.year)-\(t.month2)-\(t.day2)T\(t.hour2):\(t.minute2):\(t.second2).\(frac)Z"
+    }
+
     public static func parse(_ s: String) -> Date? {
         let u = Array(s.utf8)
         guard u.count >= 19, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: " "),
