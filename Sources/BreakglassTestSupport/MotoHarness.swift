@@ -15,7 +15,7 @@ public enum MotoHarness {
 
     public static func start() async throws -> LocalAWSServer {
         let logs = runDirectory + "/logs"
-        let server = try await LocalAWSServer.start(logDirectory: logs)
+        let server = try await LocalAWSServer.start(logDirectory: logs, journal: try temporaryJournal())
         guard FileManager.default.createFile(atPath: "\(runDirectory)/moto-\(server.pid).pid", contents: Data("\(server.pid)\n".utf8)) else {
             server.stop()
             throw LocalAWSServer.StartError(message: "cannot write a pid file under \(runDirectory)")
@@ -26,6 +26,13 @@ public enum MotoHarness {
     public static func stop(_ server: LocalAWSServer) {
         server.stop()
         try? FileManager.default.removeItem(atPath: "\(runDirectory)/moto-\(server.pid).pid")
+    }
+
+    /// An audit journal on a fresh store of its own under the run directory.
+    public static func temporaryJournal() throws -> AuditJournal {
+        let folder = "\(runDirectory)/audit-\(UUID().uuidString)"
+        let store = try Store.open(path: folder + "/state.db")
+        return AuditJournal(log: AuditLog(store: store), actor: AuditActor(user: "test"))
     }
 
     public static var runDirectory: String {
@@ -52,6 +59,8 @@ extension LocalAWSServer {
     /// An AWS client for this server.
     public func client(credentials: AWSCredentials? = nil) -> AWSClient {
         let env = AWSEnvironment(variables: environment(credentials: credentials))
-        return AWSClient(credentials: credentials ?? adminCredentials, endpoints: EndpointResolver(environment: env), transport: CurlTransport())
+        return AWSClient(
+            credentials: credentials ?? adminCredentials, endpoints: EndpointResolver(environment: env), transport: CurlTransport(),
+            journal: journal)
     }
 }

@@ -14,6 +14,8 @@ public final class LocalAWSServer: Sendable {
     /// The administrator created at start: an IAM user allowed `*` on `*`.
     public let adminCredentials: AWSCredentials
     public let adminARN: String
+    /// Where this sandbox's writes are recorded (the bootstrap's among them).
+    public let journal: any MutationJournal
 
     public var endpointURL: String { "http://127.0.0.1:\(port)" }
 
@@ -26,7 +28,8 @@ public final class LocalAWSServer: Sendable {
         public init(message: String) { self.message = message }
     }
 
-    private init(pid: Int32, port: Int, logPath: String, admin: AWSCredentials, adminARN: String) {
+    private init(pid: Int32, port: Int, logPath: String, admin: AWSCredentials, adminARN: String, journal: any MutationJournal) {
+        self.journal = journal
         self.pid = pid
         self.port = port
         self.logPath = logPath
@@ -34,9 +37,12 @@ public final class LocalAWSServer: Sendable {
         self.adminARN = adminARN
     }
 
-    /// Starts the server and bootstraps the administrator. `logDirectory` receives `moto-PORT.log`.
+    /// Starts the server and bootstraps the administrator. `logDirectory` receives `moto-PORT.log`;
+    /// `journal` records the bootstrap's writes (and is handed to clients of this server).
     /// Throws with the log's last lines when moto_server is missing or does not come up in `timeout`.
-    public static func start(logDirectory: String, executable: String = "moto_server", timeout: TimeInterval = 30) async throws -> LocalAWSServer {
+    public static func start(
+        logDirectory: String, journal: any MutationJournal, executable: String = "moto_server", timeout: TimeInterval = 30
+    ) async throws -> LocalAWSServer {
         try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var lastError = "no attempt made"
         for _ in 0..<3 {  // the free port can be taken between probing and binding; try another
@@ -67,8 +73,8 @@ public final class LocalAWSServer: Sendable {
             let ready = await waitUntilReady(port: port, process: process, timeout: timeout)
             if ready {
                 do {
-                    let (admin, arn) = try await bootstrapAdmin(port: port)
-                    return LocalAWSServer(pid: pid, port: port, logPath: logPath, admin: admin, adminARN: arn)
+                    let (admin, arn) = try await bootstrapAdmin(port: port, journal: journal)
+                    return LocalAWSServer(pid: pid, port: port, logPath: logPath, admin: admin, adminARN: arn, journal: journal)
                 } catch {
                     stop(pid: pid)
                     throw StartError(message: "moto_server on port \(port) started but the administrator could not be created: \(error)")
@@ -145,12 +151,12 @@ public final class LocalAWSServer: Sendable {
         return false
     }
 
-    private static func bootstrapAdmin(port: Int) async throws -> (AWSCredentials, String) {
+    private static func bootstrapAdmin(port: Int, journal: any MutationJournal) async throws -> (AWSCredentials, String) {
         var env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": "http://127.0.0.1:\(port)"])
         env.variables["HOME"] = "/nonexistent"
         // moto does not check these three requests; they are signed anyway with a throwaway key.
         let unchecked = AWSCredentials(accessKeyID: "AKIABOOTSTRAP0000000", secretAccessKey: "bootstrap", source: "bootstrap")
-        let client = AWSClient(credentials: unchecked, endpoints: EndpointResolver(environment: env), transport: CurlTransport())
+        let client = AWSClient(credentials: unchecked, endpoints: EndpointResolver(environment: env), transport: CurlTransport(), journal: journal)
         let user = "breakglass-admin"
         let created = try await client.query(.iam, "CreateUser", [("UserName", user)], region: "us-east-1", mutating: true)
         let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#

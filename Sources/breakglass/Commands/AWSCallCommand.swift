@@ -13,7 +13,8 @@ struct AWSCallCommand: AsyncParsableCommand {
             catalog does not hold is refused with the list of those it does. Parameters come from \
             --input (a JSON object) and --param Name=Value (repeatable; a value that parses as JSON, \
             such as ["i-1"] or 5, is taken as JSON, anything else as text). Operations that change \
-            something need --yes; they are sent once and never re-sent if the answer is lost. Query \
+            something need --yes; they are sent once and never re-sent if the answer is lost, and each is \
+            recorded in the audit trail (--state) before it is sent and after. Query \
             protocol answers (IAM, STS, RDS, EC2, ...) are converted from XML.
             """)
 
@@ -23,6 +24,7 @@ struct AWSCallCommand: AsyncParsableCommand {
     @Option(help: "The whole input as a JSON object.") var input: String?
     @Flag(help: "Allow an operation that changes something.") var yes = false
     @OptionGroup var aws: AWSOptions
+    @OptionGroup var store: StoreOptions
 
     func run() async throws {
         let op: AWSOperation
@@ -50,7 +52,12 @@ struct AWSCallCommand: AsyncParsableCommand {
         do {
             let env = aws.environment()
             let region = try aws.resolveRegions(env)[0]
-            let client = try await aws.client(env)
+            var client = try await aws.client(env)
+            if op.mutates {
+                // Every write is recorded in the audit trail before it is sent, with who sent it.
+                let arn = await callerARN(client, region: region)
+                client = client.journaled(try store.journal(callerARN: arn))
+            }
             let result = try await client.call(op, .object(body), region: region)
             print(JSON.encode(result.value, pretty: true))
         } catch {

@@ -56,6 +56,9 @@ func report(_ error: any Error) -> ExitCode {
         case .credentials, .configuration: code = 2
         default: code = 1
         }
+    case let e as Store.OpenError:
+        text = e.description
+        code = 2
     case let e as LocalAWSServer.StartError:
         text = e.description
         code = 1

@@ -28,13 +28,18 @@ struct DemoCommand: AsyncParsableCommand {
         let server: LocalAWSServer
         do {
             try StatePaths.current().ensureDirectory()
-            server = try await LocalAWSServer.start(logDirectory: logs)
+            // The sandbox's writes go to an audit trail of its own, not the operator's real one.
+            let store = try Store.open(path: logs + "/state.db")
+            let journal = AuditJournal(log: AuditLog(store: store), actor: AuditActor.current(), context: AuditContext(drill: "demo"))
+            server = try await LocalAWSServer.start(logDirectory: logs, journal: journal)
         } catch {
             throw report(error)
         }
         defer { server.stop() }
         let env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": server.endpointURL, "HOME": "/nonexistent"])
-        let client = AWSClient(credentials: server.adminCredentials, endpoints: EndpointResolver(environment: env), transport: CurlTransport())
+        let client = AWSClient(
+            credentials: server.adminCredentials, endpoints: EndpointResolver(environment: env), transport: CurlTransport(),
+            journal: server.journal)
         let regions = ["us-east-1", "eu-west-1"]
         do {
             try await DemoSeed.apply(client: client, region: "us-east-1")
