@@ -94,6 +94,28 @@ final class StateDir {
         #expect(r.stdout.contains("NOT INTACT"), "\(r.stdout)")
     }
 
+    /// docs/AUDIT.md's Python checks an export without Breakglass; it must keep working, control
+    /// characters, DEL and non-ASCII text included.
+    @Test func theDocumentedPythonCheckVerifiesAnExport() throws {
+        let dir = try StateDir()
+        try note(dir, "plain")
+        try note(dir, "esc \u{1B}[31m tab\t nl\n del\u{7F} ü — \u{2028} \"q\" / \\")
+        let export = try BreakglassBinary.run(["audit", "export", "--state", dir.db])
+        let file = dir.path + "/audit.jsonl"
+        try export.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        let doc = try String(contentsOfFile: "docs/AUDIT.md", encoding: .utf8)
+        let start = try #require(doc.range(of: "```python\n"))
+        let end = try #require(doc.range(of: "```", range: start.upperBound..<doc.endIndex))
+        let script = String(doc[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "open(\"audit.jsonl\")", with: "open(\"\(file)\")")
+            + "print(\"verified\")\n"
+        let ok = try Subprocess.run("/usr/bin/env", ["python3", "-c", script])
+        #expect(ok.status == 0 && ok.stdout.contains("verified"), "\(ok.stderr)")
+        // And it fails on a tampered export.
+        try export.stdout.replacingOccurrences(of: "plain", with: "plane").write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try Subprocess.run("/usr/bin/env", ["python3", "-c", script])
+        #expect(bad.status != 0)
+    }
+
     @Test func readingCommandsNeverCreateAStateFile() throws {
         let dir = try StateDir()
         let r = try BreakglassBinary.run(["audit", "verify", "--state", dir.db])
