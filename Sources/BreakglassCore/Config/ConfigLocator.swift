@@ -41,6 +41,11 @@ public struct ConfigLocator: Sendable {
         public let found: Found?
         /// Every place considered, in order, with what was there: `./breakglass.yaml (no such file)`.
         public let searched: [String]
+
+        public init(found: Found?, searched: [String]) {
+            self.found = found
+            self.searched = searched
+        }
     }
 
     public let environment: [String: String]

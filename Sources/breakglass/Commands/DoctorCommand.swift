@@ -1,0 +1,87 @@
+import ArgumentParser
+import BreakglassAWS
+import BreakglassCore
+import BreakglassTUI
+import Foundation
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check that this machine is ready for an incident: configuration, state folder, terminal, AWS credentials, access roles.",
+        discussion: """
+            Prints one line per check: PASS, WARN or FAIL, the check, what was found and, when it did \
+            not pass, what to do. Exits 1 when any check fails (warnings do not fail), 0 otherwise. \
+            Secrets are never printed: credentials are named by their source and shortened key id.
+            """)
+
+    @OptionGroup var config: ConfigOptions
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Shared config profile for the credentials check. Default: the configuration's aws.profile, then AWS_PROFILE.")
+    var profile: String?
+
+    @Option(help: "MFA code, when the profile assumes a role that requires one (mfa_serial).")
+    var mfaCode: String?
+
+    @Option(help: "table (one line per check) or json (an array of {check, status, detail, fix}).")
+    var output: OutputFormat = .table
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let loaded = config.loadResult()
+        var results = DoctorChecks.config(loaded)
+        results += DoctorChecks.state(stateFacts())
+        results += DoctorChecks.terminal(terminalFacts(environment))
+
+        let settings = (try? loaded.get())?.config ?? BreakglassConfig()
+        let (awsEnvironment, choice) = settings.awsEnvironment(variables: environment, commandLineProfile: profile)
+        var codeProvider: MFACodeProvider?
+        if let code = mfaCode { codeProvider = { @Sendable _ in code } }
+        let resolver = CredentialResolver(environment: awsEnvironment, mfaCode: codeProvider)
+        let credentials: Result<AWSCredentials, AWSError>
+        do throws(AWSError) { credentials = .success(try await resolver.resolveAsync()) } catch { credentials = .failure(error) }
+        results.append(DoctorChecks.credentials(credentials, profile: choice, now: Date()))
+
+        if case .success(let l) = loaded {
+            let profileSerial = (try? awsEnvironment.sharedFiles())?.value("mfa_serial", profile: choice.name)
+            results += DoctorChecks.roles(l.config.access, profile: choice, profileMFASerial: profileSerial)
+            results += DoctorChecks.contacts(l.config.contacts, environment: environment)
+        }
+
+        let report = DoctorReport(results)
+        print(output == .json ? report.json() : report.text())
+        if report.hasFailure { throw ExitCode(1) }
+    }
+
+    /// The state database (`--state`, else the default) and the folder that holds it.
+    func stateFacts() -> DoctorChecks.StateFacts {
+        let database = ConfigLocator.absolute(store.path, in: FileManager.default.currentDirectoryPath)
+        let folder = (database as NSString).deletingLastPathComponent
+        return DoctorChecks.StateFacts(folder: folder, folderFacts: Self.facts(folder), database: database, databaseFacts: Self.facts(database), userID: getuid())
+    }
+
+    static func facts(_ path: String) -> DoctorChecks.FileFacts {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        let kind: DoctorChecks.FileFacts.Kind
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: kind = .directory
+        case S_IFREG: kind = .file
+        default: kind = .other
+        }
+        return DoctorChecks.FileFacts(kind: kind, mode: UInt32(info.st_mode) & 0o7777, owner: UInt32(info.st_uid))
+    }
+
+    /// What the console would see: TERM and friends, whether stdout is a terminal and its size, and
+    /// the locale's character set judged by the console's own rule.
+    func terminalFacts(_ environment: [String: String]) -> DoctorChecks.TerminalFacts {
+        let codeset = NCursesBackend.prepareLocale()
+        let isTTY = isatty(STDOUT_FILENO) == 1
+        var size = winsize()
+        let hasSize = isTTY && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0
+        return DoctorChecks.TerminalFacts(
+            environment: environment, stdoutIsTTY: isTTY, columns: hasSize ? Int(size.ws_col) : nil, rows: hasSize ? Int(size.ws_row) : nil,
+            codeset: codeset, codesetIsUTF8: TerminalCheck.isUTF8(codeset))
+    }
+}
