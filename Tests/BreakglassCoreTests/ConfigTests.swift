@@ -253,6 +253,17 @@ struct ConfigLoadingTests {
         #expect(config.access.roles[0].location.line == 28)
     }
 
+    /// The overview in docs/CONFIG.md is a working file too.
+    @Test func theOverviewInTheDocsLoads() throws {
+        let doc = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/CONFIG.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "## The sections\n\n```yaml\n"))
+        let end = try #require(doc.range(of: "\n```", range: start.upperBound..<doc.endIndex))
+        let config = try ConfigLoader.parse(String(doc[start.upperBound..<end.lowerBound]), file: "CONFIG.md")
+        #expect(config.plan("default")?.stages.last?.window?.text == "Mon-Fri 09:00-18:00")
+        #expect(config.console.keys.map(\.action.value) == ["quit", "ack"])
+        #expect(config.runbooks.map(\.value) == ["../shared-runbooks"])
+    }
+
     @Test(arguments: ["", "# nothing yet\n", "---\n", "~\n"])
     func anEmptyFileIsTheEmptyConfiguration(_ text: String) throws {
         let config = try ConfigLoader.parse(text, file: "breakglass.yaml")
