@@ -617,7 +617,7 @@ enum YAMLSyntax {
             // Stop where the mapping ends: a non-blank, non-comment line indented less than the key.
             var indent = 0
             while indent < line.count, line[indent] == " " { indent += 1 }
-            if indent < line.count, line[indent] != "#", indent < column, !(indent + 2 <= column && line[indent] == "-") {
+            if indent < line.count, line[indent] != "#", indent < column {
                 return nil
             }
             if indent == column, let at = keyAt(line, column) { return (lineIndex + 1, at + 1) }
