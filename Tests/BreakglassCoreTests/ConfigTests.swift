@@ -183,6 +183,16 @@ struct ConfigErrorTests {
         ])
     }
 
+    @Test func aMisspelledSectionIsReportedOnceNotAsEveryReferenceIntoIt() {
+        let plans = configErrors(baseConfig.replacingOccurrences(of: "escalation:\n  default:", with: "escalaton:\n  default:"))
+        #expect(plans.map(\.description) == ["breakglass.yaml:5:1: unknown key `escalaton`; did you mean `escalation`?"])
+        let contacts = configErrors(baseConfig.replacingOccurrences(of: "contacts:", with: "contact:"))
+        #expect(contacts.map(\.description) == ["breakglass.yaml:2:1: unknown key `contact`; did you mean `contacts`?"])
+        // An unrelated unknown key does not hide a wrong reference.
+        let other = configErrors(baseConfig.replacingOccurrences(of: "escalation: default", with: "escalation: nope") + "\nconsle: {}")
+        #expect(other.map(\.message) == ["unknown escalation plan `nope`; `escalation` defines `default`", "unknown key `consle`; did you mean `console`?"])
+    }
+
     @Test func theErrorValueCarriesItsParts() throws {
         let error = try #require(configErrors("escalation:\n  p:\n    stages:\n      - { notify: a, wait: 5 minutes }\ncontacts: { a: {} }\n", file: "/etc/bg.yaml").first)
         #expect(error.file == "/etc/bg.yaml")

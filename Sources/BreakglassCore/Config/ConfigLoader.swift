@@ -55,11 +55,14 @@ public enum ConfigLoader {
         var contactReferences: [(YAMLValue, String)] = []
         var planReferences: [(YAMLValue, String)] = []
         var matchRegions: [(YAMLValue, String)] = []
+        /// Sections whose key was misspelled: references into them are not reported again.
+        var misspelled = Set<String>()
 
         mutating func readTop(_ root: YAMLValue) {
             guard let top = root.mapping(allowed: BreakglassConfig.topLevelKeys, hints: ConfigLoader.topLevelHints,
                                          what: "a mapping of sections (aws, contacts, escalation, ...)")
             else { return }
+            misspelled = Set(["contacts", "escalation", "aws"].filter { top.reportedAsMisspelled($0) })
             if let v = top["aws"] { readAWS(v) }
             if let v = top["contacts"] { readContacts(v) }
             if let v = top["escalation"] { readEscalation(v) }
@@ -357,14 +360,14 @@ public enum ConfigLoader {
         /// Stages name contacts, rules name plans, and a rule's region must be one that is watched.
         func checkReferences() {
             let contactIDs = config.contacts.map(\.id)
-            for (value, id) in contactReferences where !contactIDs.contains(id) {
+            for (value, id) in contactReferences where !contactIDs.contains(id) && !misspelled.contains("contacts") {
                 value.error("unknown contact `\(id)`" + known(id, contactIDs, section: "contacts"))
             }
             let planIDs = config.escalation.map(\.id)
-            for (value, id) in planReferences where !planIDs.contains(id) {
+            for (value, id) in planReferences where !planIDs.contains(id) && !misspelled.contains("escalation") {
                 value.error("unknown escalation plan `\(id)`" + known(id, planIDs, section: "escalation"))
             }
-            if !config.aws.regions.isEmpty {
+            if !config.aws.regions.isEmpty && !misspelled.contains("aws") {
                 for (value, region) in matchRegions where !config.aws.regions.contains(region) {
                     value.error("region \(region) is not in aws.regions (\(config.aws.regions.joined(separator: ", "))), so no alarm from it is ever read")
                 }

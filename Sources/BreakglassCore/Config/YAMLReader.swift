@@ -413,13 +413,19 @@ public struct YAMLMapping {
 
     public subscript(key: String) -> YAMLValue? { optional(key) }
 
+    /// Whether an unknown key here was reported as a likely misspelling of `key` (or with a hint
+    /// naming it): then problems that follow from `key` being absent need not be reported.
+    public func reportedAsMisspelled(_ key: String) -> Bool {
+        rejections.contains { $0.contains("`\(key)`") }
+    }
+
     /// The value of `key`; when absent, records "missing required key" at the mapping and returns
     /// nil. An empty value is returned, so reading it reports "found nothing". When an unknown key
     /// here was already reported as a likely misspelling of `key` (or with a hint naming it), its
     /// absence is not reported again.
     public func required(_ key: String) -> YAMLValue? {
         if let v = entries.first(where: { $0.key == key })?.value { return v }
-        if !rejections.contains(where: { $0.contains("`\(key)`") }) {
+        if !reportedAsMisspelled(key) {
             value.error("missing required key `\(key)`")
         }
         return nil
