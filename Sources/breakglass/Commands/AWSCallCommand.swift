@@ -50,7 +50,7 @@ struct AWSCallCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         do {
-            let env = aws.environment()
+            let env = try aws.environment()
             let region = try aws.resolveRegions(env)[0]
             var client = try await aws.client(env)
             if op.mutates {

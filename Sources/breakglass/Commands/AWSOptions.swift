@@ -14,7 +14,17 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "MFA code, when the profile assumes a role that requires one (mfa_serial).")
     var mfaCode: String?
 
-    func environment() -> AWSEnvironment { AWSEnvironment.current(explicitProfile: profile) }
+    @OptionGroup var config: ConfigOptions
+
+    /// The configuration file's settings (the empty configuration when there is none). A broken
+    /// file prints each problem as file:line:column and exits 2.
+    func loadConfig() throws(ExitCode) -> BreakglassConfig { try config.load().config }
+
+    /// The AWS environment: `--profile`, else the config's aws.profile, else AWS_PROFILE and the rest
+    /// of the usual chain.
+    func environment() throws(ExitCode) -> AWSEnvironment {
+        try loadConfig().awsEnvironment(variables: ProcessInfo.processInfo.environment, commandLineProfile: profile).0
+    }
 
     /// A client from the environment and these options.
     func client(_ env: AWSEnvironment) async throws(AWSError) -> AWSClient {
@@ -35,11 +45,13 @@ struct AWSOptions: ParsableArguments {
         }
     }
 
-    func resolveRegions(_ env: AWSEnvironment) throws(AWSError) -> [String] {
-        if !regions.isEmpty {
-            var seen = Set<String>()
-            return regions.filter { seen.insert($0).inserted }
-        }
+    /// `--region` (repeatable), else the config's aws.regions, else AWS_REGION, AWS_DEFAULT_REGION and
+    /// the profile's region.
+    func resolveRegions(_ env: AWSEnvironment) throws -> [String] {
+        var seen = Set<String>()
+        if !regions.isEmpty { return regions.filter { seen.insert($0).inserted } }
+        let configured = try loadConfig().aws.regions
+        if !configured.isEmpty { return configured.filter { seen.insert($0).inserted } }
         return [try RegionResolver(environment: env).resolve()]
     }
 }
@@ -50,6 +62,11 @@ func report(_ error: any Error) -> ExitCode {
     let text: String
     let code: Int32
     switch error {
+    case let e as ExitCode:
+        // Already reported (configuration errors print themselves).
+        return e
+    case let e as SourceErrors:
+        return ConfigOptions.report(e)
     case let e as AWSError:
         text = e.description
         switch e {

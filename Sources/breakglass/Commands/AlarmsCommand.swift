@@ -26,7 +26,7 @@ struct AlarmsCommand: AsyncParsableCommand {
         let alarms: [Alarm]
         let regions: [String]
         do {
-            let env = aws.environment()
+            let env = try aws.environment()
             regions = try aws.resolveRegions(env)
             let client = try await aws.client(env)
             alarms = try await AlarmFetcher(client: client).list(regions: regions, state: state)

@@ -28,7 +28,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         let client: AWSClient
         let regions: [String]
         do {
-            let env = aws.environment()
+            let env = try aws.environment()
             regions = try aws.resolveRegions(env)
             client = try await aws.client(env)
         } catch {
