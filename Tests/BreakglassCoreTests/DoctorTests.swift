@@ -224,4 +224,20 @@ struct DoctorTests {
         #expect(items[2]["status"]?.string == "FAIL" && items[2]["fix"]?.string == "chmod 700 /s")
         #expect(items.allSatisfy { $0.object?.keys == ["check", "status", "detail", "fix"] })
     }
+
+    @Test func theStoreCheckReportsOpeningPagesAndTheChain() {
+        #expect(DoctorChecks.store(nil, path: "/s/state.db").isEmpty)
+        let opened = DoctorChecks.StoreFacts(schemaVersion: 1, integrity: "ok", entries: 12, headSeq: 12, chainProblem: nil)
+        #expect(DoctorChecks.store(.success(opened), path: "/s/state.db").map(\.status) == [.pass, .pass])
+        var tampered = opened
+        tampered.chainProblem = "entry 4 was edited: its hash does not match its contents"
+        let t = DoctorChecks.store(.success(tampered), path: "/s/state.db")
+        #expect(t.map(\.status) == [.pass, .fail] && t[1].detail.contains("entry 4 was edited"))
+        var damaged = opened
+        damaged.integrity = "*** in database main *** Page 3 is never used"
+        let d = DoctorChecks.store(.success(damaged), path: "/s/state.db")
+        #expect(d.map(\.status) == [.fail] && d[0].fix?.contains("mv /s/state.db /s/state.db.damaged") == true)
+        let refused = DoctorChecks.store(.failure(.init(message: "not a database", fix: "move it")), path: "/s/state.db")
+        #expect(refused.map(\.status) == [.fail] && refused[0].detail.contains("cannot be opened: not a database"))
+    }
 }

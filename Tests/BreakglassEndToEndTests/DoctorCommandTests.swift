@@ -1,4 +1,5 @@
 import BreakglassAWS
+import BreakglassCore
 import BreakglassTestSupport
 import Foundation
 import Testing
@@ -83,6 +84,27 @@ struct DoctorCommandTests {
         #expect(items.allSatisfy { ["PASS", "WARN"].contains($0["status"]?.string ?? "") })
         // Standard output is a pipe here, so the size cannot be checked.
         #expect(items.first { $0["check"]?.string == "terminal" }?["status"]?.string == "WARN")
+        _ = home
+    }
+
+    /// With a state database present, doctor opens it and verifies the audit chain; a tampered
+    /// trail is a FAIL.
+    @Test func anExistingStoreIsOpenedAndItsAuditChainVerified() throws {
+        let (home, configPath, statePath, env) = try Self.setUp(config: Self.goodConfig)
+        for i in 1...3 {
+            #expect(try BreakglassBinary.run(["audit", "note", "n\(i)", "--state", statePath], environment: env).status == 0)
+        }
+        let good = try BreakglassBinary.run(["doctor", "--config", configPath, "--state", statePath], environment: env)
+        #expect(good.status == 0, "\(good.stdout)")
+        #expect(good.stdout.contains("PASS  state store") && good.stdout.contains("(schema 1, WAL mode, pages sound)"), "\(good.stdout)")
+        #expect(good.stdout.contains("PASS  audit chain     intact: 3 entries, head is entry 3"), "\(good.stdout)")
+
+        let store = try Store.open(path: statePath)
+        try store.write { try $0.execute("UPDATE audit SET detail = 'n9' WHERE seq = 2") }
+        store.close()
+        let bad = try BreakglassBinary.run(["doctor", "--config", configPath, "--state", statePath], environment: env)
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("FAIL  audit chain     NOT INTACT: entry 2 was edited"), "\(bad.stdout)")
         _ = home
     }
 

@@ -115,6 +115,55 @@ public enum DoctorChecks {
         return results
     }
 
+    /// What opening the state database found: its schema, SQLite's page check and the audit chain.
+    public struct StoreFacts: Sendable, Hashable {
+        public var schemaVersion: Int
+        public var integrity: String
+        public var entries: Int64
+        public var headSeq: Int64?
+        /// The first problem `audit verify` would name; nil when intact.
+        public var chainProblem: String?
+
+        public init(schemaVersion: Int, integrity: String, entries: Int64, headSeq: Int64?, chainProblem: String?) {
+            self.schemaVersion = schemaVersion
+            self.integrity = integrity
+            self.entries = entries
+            self.headSeq = headSeq
+            self.chainProblem = chainProblem
+        }
+    }
+
+    /// The database opens, its pages are sound and its audit chain verifies. `outcome` is nil when
+    /// there is no database yet (nothing to check), or the error opening it.
+    public static func store(_ outcome: Result<StoreFacts, StoreProblem>?, path: String) -> [DoctorResult] {
+        guard let outcome else { return [] }
+        switch outcome {
+        case .failure(let problem):
+            return [.fail("state store", "\(path) cannot be opened: \(problem.message)", fix: problem.fix)]
+        case .success(let f):
+            if f.integrity != "ok" {
+                return [.fail("state store", "\(path) is damaged: \(f.integrity)", fix: "move it aside (mv \(shellQuote(path)) \(shellQuote(path + ".damaged"))) and keep it for investigation; a new one is created on next use")]
+            }
+            var results: [DoctorResult] = [.pass("state store", "\(path) opens (schema \(f.schemaVersion), WAL mode, pages sound)")]
+            if let problem = f.chainProblem {
+                results.append(.fail("audit chain", "NOT INTACT: \(problem)", fix: "run `breakglass audit verify` and `breakglass audit export --format markdown` and report it: someone changed the audit trail"))
+            } else {
+                results.append(.pass("audit chain", f.entries == 0 ? "no entries yet" : "intact: \(f.entries) \(f.entries == 1 ? "entry" : "entries")\(f.headSeq.map { ", head is entry \($0)" } ?? "")"))
+            }
+            return results
+        }
+    }
+
+    /// Why the store could not be opened, and what to do.
+    public struct StoreProblem: Error, Sendable, Hashable {
+        public var message: String
+        public var fix: String
+        public init(message: String, fix: String) {
+            self.message = message
+            self.fix = fix
+        }
+    }
+
     static func octal(_ mode: UInt32) -> String {
         let digits = String(mode & 0o7777, radix: 8)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits

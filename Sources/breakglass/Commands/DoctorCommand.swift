@@ -31,7 +31,11 @@ struct DoctorCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let loaded = config.loadResult()
         var results = DoctorChecks.config(loaded)
-        results += DoctorChecks.state(stateFacts())
+        let facts = stateFacts()
+        results += DoctorChecks.state(facts)
+        if facts.databaseFacts.kind == .file, facts.folderFacts.mode & 0o077 == 0 {
+            results += DoctorChecks.store(storeFacts(), path: facts.database)
+        }
         results += DoctorChecks.terminal(terminalFacts(environment))
 
         let settings = (try? loaded.get())?.config ?? BreakglassConfig()
@@ -52,6 +56,23 @@ struct DoctorCommand: AsyncParsableCommand {
         let report = DoctorReport(results)
         print(output == .json ? report.json() : report.text())
         if report.hasFailure { throw ExitCode(1) }
+    }
+
+    /// Opens the existing state database and checks its pages and its audit chain.
+    func storeFacts() -> Result<DoctorChecks.StoreFacts, DoctorChecks.StoreProblem> {
+        do {
+            let opened = try Store.open(path: store.path)
+            defer { opened.close() }
+            let integrity = try opened.integrityCheck()
+            let v = try AuditLog(store: opened).verify()
+            return .success(DoctorChecks.StoreFacts(
+                schemaVersion: try opened.userVersion(), integrity: integrity, entries: v.entries, headSeq: v.head?.seq,
+                chainProblem: v.problem?.description))
+        } catch let error as Store.OpenError {
+            return .failure(DoctorChecks.StoreProblem(message: error.description, fix: "see the message; `breakglass audit verify` says more"))
+        } catch {
+            return .failure(DoctorChecks.StoreProblem(message: String(describing: error), fix: "move the file aside and keep it for investigation; a new one is created on next use"))
+        }
     }
 
     /// The state database (`--state`, else the default) and the folder that holds it.
