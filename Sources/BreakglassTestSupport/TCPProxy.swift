@@ -1,0 +1,465 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A loopback HTTP/1.1 proxy between a client and a server on 127.0.0.1 (moto_server), whose
+/// behaviour a test switches at any moment, to produce each kind of network failure for real:
+///
+/// - `.forward`: requests go to the server and answers come back, connection for connection.
+/// - `.refuse`: the proxy stops listening, so connections are refused (ECONNREFUSED) and nothing
+///   reaches the server — the client knows for certain that its request was never sent. Open
+///   connections are closed without forwarding anything. (Accepting a connection and closing it at
+///   once is not a clean "never sent" to an HTTP client: it has written its request by then and can
+///   only report a lost connection.)
+/// - `.dropAnswer`: each request is forwarded and the server's whole answer read, then the client's
+///   connection is reset (SO_LINGER 0) without passing the answer on: the write landed, and the client
+///   cannot know.
+/// - `.reset`: each request is read, then the connection reset (SO_LINGER 0) without forwarding it:
+///   nothing landed, but the client had written its request, so to it the outcome is unknown.
+///
+/// It counts the requests it forwarded per operation (the part of `X-Amz-Target` after the last dot)
+/// and keeps each forwarded request's body. Threads and POSIX sockets; `stop()` closes everything.
+public final class TCPProxy: Sendable {
+    public enum Mode: Sendable, Equatable {
+        case forward, refuse, dropAnswer, reset
+    }
+
+    /// A request that reached the server.
+    public struct Forwarded: Sendable {
+        /// `X-Amz-Target`, e.g. `Logs_20140328.PutLogEvents`; nil when absent.
+        public let target: String?
+        /// The part after the last dot: `PutLogEvents`.
+        public var operation: String? { target.map { $0.split(separator: ".").last.map(String.init) ?? $0 } }
+        public let body: [UInt8]
+        /// The mode the proxy was in when it forwarded the request.
+        public let mode: Mode
+    }
+
+    public let port: Int
+    public let upstreamPort: Int
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL`.
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    private let core: Core
+
+    /// Listens on a free port of 127.0.0.1 and forwards to 127.0.0.1:`upstreamPort`.
+    public init(upstreamPort: Int, mode: Mode = .forward) throws {
+        let fd = try Self.makeListener(port: 0)
+        guard let port = Self.boundPort(fd) else {
+            close(fd)
+            throw ProxyError("getsockname: \(String(cString: strerror(errno)))")
+        }
+        self.port = port
+        self.upstreamPort = upstreamPort
+        core = Core(port: port, upstreamPort: upstreamPort, listener: fd, mode: .forward)
+        let core = self.core
+        let thread = Thread { core.acceptLoop() }
+        thread.name = "TCPProxy:\(port)"
+        thread.start()
+        // Starting in another mode waits until it is in effect, like any switch.
+        if mode != .forward { try setMode(mode) }
+    }
+
+    deinit { core.stop() }
+
+    public var mode: Mode { core.state.withLock { $0.mode } }
+
+    /// Switches the mode and returns once it is in effect: after `.refuse`, new connections are refused
+    /// and every open one has been shut down; after the others, the proxy listens again on its port.
+    public func setMode(_ mode: Mode) throws {
+        let done = DispatchSemaphore(value: 0)
+        core.state.withLock { s in
+            s.mode = mode
+            s.waiters.append(done)
+        }
+        guard done.wait(timeout: .now() + 5) == .success else { throw ProxyError("the proxy did not switch to \(mode) within 5 s") }
+        if let error = core.state.withLock({ $0.listenError }) { throw ProxyError(error) }
+    }
+
+    /// Requests forwarded to the server for `operation` ("PutLogEvents").
+    public func forwarded(_ operation: String) -> Int {
+        core.state.withLock { s in s.forwarded.filter { $0.operation == operation }.count }
+    }
+
+    /// Every forwarded request, in order.
+    public var forwardedRequests: [Forwarded] { core.state.withLock { $0.forwarded } }
+
+    /// Stops listening, closes every connection and waits for the proxy's threads.
+    public func stop() { core.stop() }
+
+    public struct ProxyError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    // MARK: - Sockets
+
+    #if canImport(Glibc)
+    static let streamType = Int32(SOCK_STREAM.rawValue)
+    #else
+    static let streamType = SOCK_STREAM
+    #endif
+
+    static func loopback(port: Int) -> sockaddr_in {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return addr
+    }
+
+    /// A listening socket on 127.0.0.1:`port` (0: any free port). SO_REUSEADDR, inherited by accepted
+    /// connections, lets the proxy listen on the same port again after `.refuse`.
+    static func makeListener(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, streamType, 0)
+        guard fd >= 0 else { throw ProxyError("socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = loopback(port: port)
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ProxyError("bind/listen on 127.0.0.1:\(port): \(reason)")
+        }
+        return fd
+    }
+
+    static func boundPort(_ fd: Int32) -> Int? {
+        var addr = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        return ok == 0 ? Int(UInt16(bigEndian: addr.sin_port)) : nil
+    }
+
+    static func connectLoopback(port: Int) -> Int32? {
+        let fd = socket(AF_INET, streamType, 0)
+        guard fd >= 0 else { return nil }
+        var addr = loopback(port: port)
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard ok == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    static func waitReadable(_ fd: Int32, milliseconds: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, milliseconds) > 0
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Closes with a reset instead of an orderly shutdown.
+    static func reset(_ fd: Int32) {
+        var hard = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+    }
+
+    // MARK: - The proxy's threads
+
+    struct State: Sendable {
+        var mode: Mode
+        var waiters: [DispatchSemaphore] = []
+        var listenError: String?
+        var forwarded: [Forwarded] = []
+        var stopping = false
+        /// Client connections open now (owned by their threads; shut down, never closed, by others).
+        var clients: Set<Int32> = []
+        var threads = 0
+    }
+
+    final class Core: Sendable {
+        let state: Mutex<State>
+        let port: Int
+        let upstreamPort: Int
+        let acceptFinished = DispatchSemaphore(value: 0)
+        /// The listening socket; touched only by the accept thread (and `stop` after it has finished).
+        let listener: Mutex<Int32>
+
+        init(port: Int, upstreamPort: Int, listener: Int32, mode: Mode) {
+            self.port = port
+            self.upstreamPort = upstreamPort
+            self.listener = Mutex(listener)
+            state = Mutex(State(mode: mode))
+        }
+
+        var stopping: Bool { state.withLock { $0.stopping } }
+
+        func stop() {
+            let first = state.withLock { s -> Bool in
+                guard !s.stopping else { return false }
+                s.stopping = true
+                for fd in s.clients { shutdown(fd, Int32(SHUT_RDWR)) }
+                return true
+            }
+            guard first else { return }
+            acceptFinished.wait()
+            let deadline = Date().addingTimeInterval(5)
+            while state.withLock({ $0.threads }) > 0 && Date() < deadline { usleep(2_000) }
+        }
+
+        func acceptLoop() {
+            defer {
+                listener.withLock { fd in
+                    if fd >= 0 { close(fd) }
+                    fd = -1
+                }
+                acceptFinished.signal()
+            }
+            while !stopping {
+                let (mode, waiters) = state.withLock { s -> (Mode, [DispatchSemaphore]) in
+                    let w = s.waiters
+                    s.waiters.removeAll()
+                    return (s.mode, w)
+                }
+                apply(mode)
+                for w in waiters { w.signal() }
+                let fd = listener.withLock { $0 }
+                guard fd >= 0 else {
+                    poll(nil, 0, 10)
+                    continue
+                }
+                guard TCPProxy.waitReadable(fd, milliseconds: 10) else { continue }
+                let client = accept(fd, nil, nil)
+                guard client >= 0 else { continue }
+                let admitted = state.withLock { s -> Bool in
+                    guard !s.stopping, s.mode != .refuse else { return false }
+                    s.clients.insert(client)
+                    s.threads += 1
+                    return true
+                }
+                guard admitted else {
+                    close(client)
+                    continue
+                }
+                let thread = Thread { [self] in
+                    self.serve(client)
+                    self.state.withLock { s in
+                        s.clients.remove(client)
+                        s.threads -= 1
+                    }
+                    close(client)
+                }
+                thread.name = "TCPProxy:\(port) connection"
+                thread.start()
+            }
+        }
+
+        /// Closes or reopens the listening socket to match `mode`.
+        func apply(_ mode: Mode) {
+            listener.withLock { fd in
+                if mode == .refuse {
+                    if fd >= 0 {
+                        close(fd)
+                        fd = -1
+                    }
+                    state.withLock { s in for c in s.clients { shutdown(c, Int32(SHUT_RDWR)) } }
+                } else if fd < 0 {
+                    do {
+                        fd = try TCPProxy.makeListener(port: port)
+                        state.withLock { $0.listenError = nil }
+                    } catch {
+                        state.withLock { $0.listenError = String(describing: error) }
+                    }
+                }
+            }
+        }
+
+        /// Relays requests on one client connection until either side closes or the mode says stop.
+        func serve(_ client: Int32) {
+            var fromClient = Reader(fd: client, core: self)
+            var upstream: Int32 = -1
+            var fromServer: Reader?
+            defer { if upstream >= 0 { close(upstream) } }
+            while true {
+                guard let request = fromClient.readRequest() else { return }
+                let mode = state.withLock { $0.mode }
+                if mode == .refuse { return }
+                if mode == .reset {
+                    TCPProxy.reset(client)
+                    return
+                }
+                if upstream < 0 {
+                    guard let fd = TCPProxy.connectLoopback(port: upstreamPort) else { return }
+                    upstream = fd
+                    fromServer = Reader(fd: fd, core: self)
+                }
+                guard TCPProxy.writeAll(upstream, request.raw) else { return }
+                state.withLock { $0.forwarded.append(Forwarded(target: request.target, body: request.body, mode: mode)) }
+                guard var reader = fromServer, let response = reader.readResponse(head: request.method == "HEAD") else {
+                    TCPProxy.reset(client)
+                    return
+                }
+                fromServer = reader
+                if mode == .dropAnswer {
+                    TCPProxy.reset(client)
+                    return
+                }
+                guard TCPProxy.writeAll(client, response.raw), !response.closes else { return }
+            }
+        }
+    }
+
+    // MARK: - HTTP framing
+
+    struct Request {
+        var raw: [UInt8]
+        var method: String
+        var target: String?
+        var body: [UInt8]
+    }
+
+    struct Response {
+        var raw: [UInt8]
+        /// The server closes the connection after this answer.
+        var closes: Bool
+    }
+
+    /// Buffered reads from one socket that give up when the peer closes or the proxy stops.
+    struct Reader {
+        let fd: Int32
+        let core: Core
+        var buffer: [UInt8] = []
+        var eof = false
+
+        init(fd: Int32, core: Core) {
+            self.fd = fd
+            self.core = core
+        }
+
+        /// Reads more bytes; false at end of stream, on error, or when the proxy stops.
+        mutating func fill() -> Bool {
+            var chunk = [UInt8](repeating: 0, count: 16_384)
+            while !core.stopping {
+                guard TCPProxy.waitReadable(fd, milliseconds: 20) else { continue }
+                let n = recv(fd, &chunk, chunk.count, 0)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    eof = true
+                    return false
+                }
+                buffer.append(contentsOf: chunk[0..<n])
+                return true
+            }
+            return false
+        }
+
+        /// Takes everything up to and including `terminator`.
+        mutating func take(through terminator: [UInt8]) -> [UInt8]? {
+            var searchFrom = 0
+            while true {
+                if buffer.count >= terminator.count {
+                    var i = searchFrom
+                    while i + terminator.count <= buffer.count {
+                        if buffer[i..<(i + terminator.count)].elementsEqual(terminator) {
+                            let out = Array(buffer[..<(i + terminator.count)])
+                            buffer.removeFirst(i + terminator.count)
+                            return out
+                        }
+                        i += 1
+                    }
+                    searchFrom = max(0, buffer.count - terminator.count + 1)
+                }
+                guard fill() else { return nil }
+            }
+        }
+
+        mutating func take(count: Int) -> [UInt8]? {
+            while buffer.count < count {
+                guard fill() else { return nil }
+            }
+            let out = Array(buffer[..<count])
+            buffer.removeFirst(count)
+            return out
+        }
+
+        mutating func takeAll() -> [UInt8] {
+            while fill() {}
+            let out = buffer
+            buffer.removeAll()
+            return out
+        }
+
+        static let crlf: [UInt8] = Array("\r\n".utf8)
+        static let blankLine: [UInt8] = Array("\r\n\r\n".utf8)
+
+        static func headers(_ head: [UInt8]) -> (first: String, fields: [(String, String)]) {
+            let lines = String(decoding: head, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: true)
+            let fields = lines.dropFirst().compactMap { line -> (String, String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            return (lines.first.map(String.init) ?? "", fields)
+        }
+
+        /// One request: head and Content-Length body. Nil when the client goes away.
+        mutating func readRequest() -> Request? {
+            guard let head = take(through: Self.blankLine) else { return nil }
+            let (first, fields) = Self.headers(head)
+            let length = fields.first { $0.0 == "content-length" }.flatMap { Int($0.1) } ?? 0
+            guard let body = take(count: length) else { return nil }
+            return Request(
+                raw: head + body, method: first.split(separator: " ").first.map(String.init) ?? "",
+                target: fields.first { $0.0 == "x-amz-target" }?.1, body: body)
+        }
+
+        /// One whole answer, framed by Content-Length, chunked encoding, or the end of the connection.
+        mutating func readResponse(head isHead: Bool) -> Response? {
+            guard var raw = take(through: Self.blankLine) else { return nil }
+            let (status, fields) = Self.headers(raw)
+            let parts = status.split(separator: " ")
+            let code = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            let connection = fields.first { $0.0 == "connection" }?.1.lowercased()
+            var closes = connection == "close" || (status.hasPrefix("HTTP/1.0") && connection != "keep-alive")
+            if isHead || code == 204 || code == 304 || (100..<200).contains(code) {
+                return Response(raw: raw, closes: closes)
+            }
+            if fields.contains(where: { $0.0 == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
+                while true {
+                    guard let sizeLine = take(through: Self.crlf) else { return nil }
+                    raw += sizeLine
+                    let text = String(decoding: sizeLine.dropLast(2), as: UTF8.self)
+                    guard let size = Int(text.split(separator: ";").first.map(String.init) ?? "", radix: 16) else { return nil }
+                    if size == 0 {
+                        while true {
+                            guard let trailer = take(through: Self.crlf) else { return nil }
+                            raw += trailer
+                            if trailer.count == 2 { return Response(raw: raw, closes: closes) }
+                        }
+                    }
+                    guard let data = take(count: size + 2) else { return nil }
+                    raw += data
+                }
+            }
+            if let length = fields.first(where: { $0.0 == "content-length" }).flatMap({ Int($0.1) }) {
+                guard let body = take(count: length) else { return nil }
+                return Response(raw: raw + body, closes: closes)
+            }
+            raw += takeAll()
+            closes = true
+            return Response(raw: raw, closes: closes)
+        }
+    }
+}
