@@ -50,11 +50,6 @@ struct ShippedEvent {
 
 enum Shipping {
     static let region = "us-east-1"
-    /// Whether the binary under test has `audit ship`.
-    static let commandExists: Bool = {
-        guard let help = try? BreakglassBinary.run(["audit", "ship", "--help"], timeout: 30) else { return false }
-        return help.status == 0 && help.stdout.contains("--group")
-    }()
     static let group = "/breakglass/audit"
 
     static func destination(_ stream: String = "breakglass-test") -> AuditShippingDestination {
@@ -582,9 +577,8 @@ enum Shipping {
     }
 }
 
-/// `breakglass audit ship`, run as a user would. Skipped, saying why, while the binary has no
-/// `audit ship` (`AuditShipCommand` is registered in AuditCommand.swift's subcommands).
-@Suite(.serialized, .enabled(if: Shipping.commandExists, "the breakglass binary has no `audit ship` yet: register AuditShipCommand under `audit`"))
+/// `breakglass audit ship` and `audit verify --remote`, run as a user would.
+@Suite(.serialized)
 struct AuditShipCommandTests {
     func ship(_ state: ShippingState, _ server: LocalAWSServer, _ extra: [String]) throws -> BreakglassBinary.Result {
         try BreakglassBinary.run(["audit", "ship", "--state", state.path, "--group", Shipping.group] + extra, environment: server.environment())
@@ -611,6 +605,59 @@ struct AuditShipCommandTests {
         }
     }
 
+    /// The destination comes from the configuration's audit.cloudwatch_logs when the command line
+    /// names none; `audit verify --remote` then compares the local trail with the shipped copy and
+    /// catches a local rewrite that the local check alone cannot.
+    @Test func theConfigNamesTheDestinationAndVerifyRemoteCatchesARewrite() async throws {
+        try await MotoHarness.withServer { server in
+            let state = try ShippingState()
+            try state.notes(1...4)
+            let config = state.folder + "/breakglass.yaml"
+            try "audit: { cloudwatch_logs: { group: /bg/from-config, stream: host-c, region: us-east-1 } }\n"
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let env = server.environment()
+            let shipped = try BreakglassBinary.run(["audit", "ship", "--state", state.path, "--config", config], environment: env)
+            #expect(shipped.status == 0, "\(shipped.stdout) \(shipped.stderr)")
+            #expect(shipped.stdout.contains("/bg/from-config / host-c"), "\(shipped.stdout)")
+            let dest = AuditShippingDestination(region: "us-east-1", group: "/bg/from-config", stream: "host-c")
+            #expect(try await Shipping.events(server, dest).filter { !$0.isHead }.map(\.seq) == Array(1...4))
+
+            let good = try BreakglassBinary.run(["audit", "verify", "--remote", "--state", state.path, "--config", config], environment: env)
+            #expect(good.status == 0, "\(good.stdout) \(good.stderr)")
+            #expect(good.stdout.contains("matches /bg/from-config / host-c (us-east-1): 4 shipped entries"), "\(good.stdout)")
+
+            // Rewrite entry 2 locally and re-link everything after it, head included: the local
+            // check passes, the remote one does not.
+            var entries = try state.log.entries()
+            entries[1].draft.detail = "nothing happened"
+            var prev = AuditEntry.genesis
+            for i in entries.indices {
+                entries[i] = AuditEntry.link(entries[i].draft, seq: entries[i].seq, at: entries[i].at, prevHash: prev)
+                prev = entries[i].hash
+            }
+            try state.store.write { c in
+                for e in entries {
+                    try c.query("UPDATE audit SET detail = ?, prev_hash = ?, hash = ? WHERE seq = ?", [.optional(e.draft.detail), .text(e.prevHash), .text(e.hash), .integer(e.seq)])
+                }
+                try c.query("UPDATE meta SET value = ? WHERE key = 'audit.head'", [.text("\(entries[3].seq) \(entries[3].hash)")])
+            }
+            let local = try BreakglassBinary.run(["audit", "verify", "--state", state.path], environment: env)
+            #expect(local.status == 0, "the rewrite should fool the local check: \(local.stdout)")
+            let remote = try BreakglassBinary.run(["audit", "verify", "--remote", "--state", state.path, "--config", config], environment: env)
+            #expect(remote.status == 3, "\(remote.stdout) \(remote.stderr)")
+            #expect(remote.stdout.contains("NOT INTACT against /bg/from-config / host-c") && remote.stdout.contains("entry 2"), "\(remote.stdout)")
+        }
+    }
+
+    @Test func withoutAGroupAnywhereItSaysWhereToSetOne() throws {
+        let state = try ShippingState()
+        try state.notes(1...1)
+        let r = try BreakglassBinary.run(["audit", "ship", "--state", state.path, "--region", "us-east-1"],
+                                         environment: ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_EC2_METADATA_DISABLED": "true"])
+        #expect(r.status == 2, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("--group") && r.stderr.contains("audit.cloudwatch_logs.group"), "\(r.stderr)")
+    }
+
     @Test func aGapInTheTrailStopsShippingWithExit3() async throws {
         try await MotoHarness.withServer { server in
             let state = try ShippingState()
@@ -625,7 +672,7 @@ struct AuditShipCommandTests {
     @Test(arguments: [
         (["--interval", "0"], "--interval"),
         (["--region", "us-east-1", "--region", "eu-west-1"], "one --region"),
-        (["--stream", "a:b"], "--stream"),
+        (["--stream", "a:b"], "log stream \"a:b\": must be"),
     ])
     func usageErrorsExit2(args: [String], message: String) throws {
         let state = try ShippingState()

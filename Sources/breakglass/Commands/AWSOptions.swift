@@ -67,6 +67,9 @@ func report(_ error: any Error) -> ExitCode {
         return e
     case let e as SourceErrors:
         return ConfigOptions.report(e)
+    case let e as ValidationError:
+        text = e.message
+        code = 2
     case let e as AWSError:
         text = e.description
         switch e {

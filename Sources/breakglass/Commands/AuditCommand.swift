@@ -12,7 +12,7 @@ struct AuditCommand: AsyncParsableCommand {
             Every AWS write (its intent before it is sent, its outcome after), page, acknowledgement and \
             access grant is an entry; each carries the hash of the one before. See docs/AUDIT.md.
             """,
-        subcommands: [AuditVerifyCommand.self, AuditTailCommand.self, AuditExportCommand.self, AuditNoteCommand.self])
+        subcommands: [AuditVerifyCommand.self, AuditTailCommand.self, AuditExportCommand.self, AuditNoteCommand.self, AuditShipCommand.self])
 }
 
 extension StoreOptions {
@@ -29,8 +29,16 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check the whole chain. Exit 0 when intact, 3 when any entry was edited, deleted, inserted or reordered.",
-        discussion: "Names the first bad entry. Also checks the database file itself (SQLite quick_check).")
+        discussion: """
+            Names the first bad entry. Also checks the database file itself (SQLite quick_check). With \
+            --remote, also compares the trail with the copy shipped to CloudWatch Logs (audit ship): \
+            every shipped entry and chain head must match the local entry of the same number, so a \
+            local trail rewritten with fresh hashes is caught too.
+            """)
 
+    @Flag(help: "Also compare with the copy shipped to CloudWatch Logs (needs logs:GetLogEvents).") var remote = false
+    @OptionGroup var where_: ShippingOptions
+    @OptionGroup var aws: AWSOptions
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -60,6 +68,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             } else {
                 print("audit trail intact: no entries yet")
             }
+            if remote { try await verifyRemote(AuditLog(store: opened)) }
         } catch let e as ExitCode {
             throw e
         } catch let error as SQLiteError where error.isCorrupt {
@@ -68,6 +77,31 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         } catch {
             throw report(error)
         }
+    }
+}
+
+extension AuditVerifyCommand {
+    /// Compares the local trail with the shipped copy; exit 3 on any disagreement.
+    func verifyRemote(_ log: AuditLog) async throws {
+        let env = try aws.environment()
+        let (destination, _) = try where_.destination(aws: aws, env: env)
+        let client = try await aws.client(env)
+        let shipped = try ShippingJournal(store: log.store, destination: destination).cursor().shippedSeq
+        let result = try await AuditShipper.remoteVerification(log: log, client: client, destination: destination)
+        let name = TerminalText.sanitize("\(destination.group) / \(destination.stream) (\(destination.region))")
+        if let problem = result.problem {
+            print("audit trail NOT INTACT against \(name): \(TerminalText.sanitize(problem.description))")
+            throw ExitCode(3)
+        }
+        if !result.streamFound {
+            if shipped > 0 {
+                print("audit trail NOT INTACT against \(name): the stream is gone, but entries 1-\(shipped) were shipped to it")
+                throw ExitCode(3)
+            }
+            print("nothing shipped to \(name) yet")
+            return
+        }
+        print("matches \(name): \(result.entries) shipped entries, \(result.heads) chain heads\(result.duplicates > 0 ? ", \(result.duplicates) entries shipped twice (identical)" : "")")
     }
 }
 

@@ -24,23 +24,13 @@ struct AuditShipCommand: AsyncParsableCommand {
 
     @Flag(help: "Keep shipping new entries until SIGINT or SIGTERM.") var follow = false
     @Option(help: "Seconds between rounds with --follow (failing rounds back off up to 10 minutes).") var interval: Double = 30
-    @Option(help: "CloudWatch Logs log group (created when missing).") var group: String
-    @Option(help: "Log stream in the group. Default: breakglass-<hostname>.") var stream: String?
+    @OptionGroup var where_: ShippingOptions
     @OptionGroup var aws: AWSOptions
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         guard interval >= 0.1, interval <= 3600 else { throw ValidationError("--interval must be between 0.1 and 3600 seconds") }
         guard aws.regions.count <= 1 else { throw ValidationError("give one --region: a log stream lives in one region") }
-        let groupCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/.#")
-        guard (1...512).contains(group.utf8.count), group.unicodeScalars.allSatisfy(groupCharacters.contains) else {
-            throw ValidationError("--group must be 1-512 characters of letters, digits and _ - / . #")
-        }
-        if let stream {
-            guard (1...512).contains(stream.utf8.count), !stream.contains(":"), !stream.contains("*"),
-                !stream.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) })
-            else { throw ValidationError("--stream must be 1-512 characters without : or * or control characters") }
-        }
     }
 
     func run() async throws {
@@ -49,11 +39,11 @@ struct AuditShipCommand: AsyncParsableCommand {
         }
         do {
             let env = try aws.environment()
-            guard let region = try aws.resolveRegions(env).first else { throw AWSError.configuration("no region: use --region") }
+            let (destination, configured) = try where_.destination(aws: aws, env: env)
             let client = try await aws.client(env)
             let log = AuditLog(store: try store.open())
-            let destination = AuditShippingDestination(region: region, group: group, stream: stream ?? AuditShippingDestination.defaultStream())
-            let settings = AuditShipper.Settings(interval: .milliseconds(Int64((interval * 1000).rounded())))
+            var settings = AuditShipper.Settings(interval: .milliseconds(Int64((interval * 1000).rounded())))
+            if let every = configured?.shipHeadEvery { settings.headEvery = every }
             let shipper = AuditShipper(log: log, client: client, destination: destination, settings: settings)
             if follow {
                 try await runFollowing(shipper)
@@ -98,6 +88,7 @@ struct AuditShipCommand: AsyncParsableCommand {
     }
 
     static func exitCode(for problem: AuditShipper.Problem) -> Int32 {
+        // (kept in one place: `audit verify --remote` maps the same way)
         if case .chain = problem { return 3 }
         return 1
     }
@@ -115,5 +106,35 @@ struct AuditShipCommand: AsyncParsableCommand {
         if let problem = report.problem {
             FileHandle.standardError.write(Data(("breakglass: " + TerminalText.sanitize(problem.description) + "\n").utf8))
         }
+    }
+}
+
+/// Where the audit trail is shipped: `--group`/`--stream`/`--region`, else the configuration's
+/// `audit.cloudwatch_logs` (group, stream, region), else the defaults (stream breakglass-<host>,
+/// the first configured region).
+struct ShippingOptions: ParsableArguments {
+    @Option(help: "CloudWatch Logs log group (created when missing). Default: audit.cloudwatch_logs.group in the configuration.") var group: String?
+    @Option(help: "Log stream in the group. Default: audit.cloudwatch_logs.stream, else breakglass-<hostname>.") var stream: String?
+
+    static let groupCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/.#")
+
+    func destination(aws: AWSOptions, env: AWSEnvironment) throws -> (AuditShippingDestination, CloudWatchLogsAudit?) {
+        let configured = try aws.loadConfig().audit.cloudwatchLogs
+        guard let group = group ?? configured?.group else {
+            throw ValidationError("no log group: give --group, or set audit.cloudwatch_logs.group in the configuration (docs/CONFIG.md)")
+        }
+        guard (1...512).contains(group.utf8.count), group.unicodeScalars.allSatisfy(Self.groupCharacters.contains) else {
+            throw ValidationError("log group \"\(TerminalText.sanitize(group))\": must be 1-512 characters of letters, digits and _ - / . #")
+        }
+        let stream = stream ?? configured?.stream ?? AuditShippingDestination.defaultStream()
+        guard (1...512).contains(stream.utf8.count), !stream.contains(":"), !stream.contains("*"),
+            !stream.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) })
+        else { throw ValidationError("log stream \"\(TerminalText.sanitize(stream))\": must be 1-512 characters without : or * or control characters") }
+        let region: String
+        if let r = aws.regions.first { region = r } else if let r = configured?.region { region = r } else {
+            guard let r = try aws.resolveRegions(env).first else { throw AWSError.configuration("no region: use --region") }
+            region = r
+        }
+        return (AuditShippingDestination(region: region, group: group, stream: stream), configured)
     }
 }
