@@ -261,3 +261,14 @@ func mode(_ path: String) -> Int {
         #expect(AuditActor.current(environment: [:]).sshClient == nil)
     }
 }
+
+@Suite struct AuditListingTests {
+    @Test func theExportLineIsTheEntrysJSONWithItsHash() {
+        let draft = AuditDraft(
+            kind: "aws.intent", actor: AuditActor(user: "ana", sshClient: "203.0.113.9", callerARN: "arn:aws:iam::1:user/ana"),
+            context: AuditContext(incident: "INC-1", runbook: "r", step: "2", role: "db"), service: "rds", operation: "RebootDBInstance",
+            region: "us-east-1", parameters: #"{"DBInstanceIdentifier":"db-1"}"#, detail: "esc \u{1B} del \u{7F} ü \u{2028}")
+        let e = AuditEntry.link(draft, seq: 9, at: "2026-11-21T02:14:07.123Z", prevHash: AuditEntry.genesis)
+        #expect(AuditListing.jsonLine(e) == JSON.encode(e.json))
+    }
+}

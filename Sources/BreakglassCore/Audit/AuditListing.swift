@@ -41,7 +41,13 @@ public enum AuditListing {
     /// One JSON object per line: every field, the hash, in the order the hash covers them. An
     /// entry's hash is SHA-256 over its line with `hash` removed, so the export can be checked by
     /// anyone (docs/AUDIT.md shows how).
-    public static func jsonLine(_ e: AuditEntry) -> String { JSON.encode(e.json) }
+    public static func jsonLine(_ e: AuditEntry) -> String {
+        // The canonical form with the hash appended: the same text as `JSON.encode(e.json)`, without
+        // decoding and re-encoding it.
+        var line = AuditEntry.canonical(seq: e.seq, at: e.at, draft: e.draft, prevHash: e.prevHash)
+        line.removeLast()
+        return line + ",\"hash\":\"" + e.hash + "\"}"
+    }
 
     /// A Markdown report: the verification verdict, then a table of every entry.
     public static func markdownHeader(verification: AuditLog.Verification, path: String, generatedAt: Date) -> String {
