@@ -67,7 +67,7 @@ public enum RunbookListing {
         add("File: \(file)", indent: 2, hanging: 8)
         if !runbook.params.isEmpty {
             out.append("")
-            out.append("Parameters (give other values with --param name=value)")
+            out.append("Parameters (a run may give other values)")
             for p in runbook.params {
                 var text = p.name + ": "
                 text += p.defaultValue.map { "default " + (RunbookText.scalarText($0) ?? "") } ?? "no default, a value must be given"
