@@ -37,6 +37,11 @@ struct DoctorCommandTests {
         return (home, configPath, state + "/state.db", env)
     }
 
+    /// Runs doctor from `folder`, so only the runbooks the test puts there are found.
+    static func doctor(_ args: [String], in folder: String, environment: [String: String]) throws -> BreakglassBinary.Result {
+        try Subprocess.run("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", folder, BreakglassBinary.path, "doctor"] + args, environment: environment)
+    }
+
     @Test func aBrokenConfigFailsAndNamesFileLineAndColumn() throws {
         let broken = Self.goodConfig
             .replacingOccurrences(of: "wait: 5m", with: "wait: 300")
@@ -69,18 +74,18 @@ struct DoctorCommandTests {
 
     @Test func aGoodConfigWithStaticKeysPasses() throws {
         let (home, configPath, statePath, env) = try Self.setUp(config: Self.goodConfig)
-        let result = try BreakglassBinary.run(["doctor", "--config", configPath, "--state", statePath], environment: env)
+        let result = try Self.doctor(["--config", configPath, "--state", statePath], in: home.path, environment: env)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("PASS  credentials     AKIA…MPLE from environment"), "\(result.stdout)")
         #expect(result.stdout.contains("PASS  config          \(configPath): 1 contact, 1 escalation plan, 1 response rule, 1 access role"), "\(result.stdout)")
         #expect(!result.stdout.contains("FAIL"))
         #expect(!result.stdout.contains("doctor-secret") && !result.stderr.contains("doctor-secret"))
 
-        let json = try BreakglassBinary.run(["doctor", "--config", configPath, "--state", statePath, "--output", "json"], environment: env)
+        let json = try Self.doctor(["--config", configPath, "--state", statePath, "--output", "json"], in: home.path, environment: env)
         #expect(json.status == 0)
         let items = try #require(try JSON.decode(json.stdout).array)
         let checks = items.compactMap { $0["check"]?.string }
-        #expect(checks == ["config", "state folder", "state database", "terminal", "colours", "locale", "credentials", "role db", "contacts"])
+        #expect(checks == ["config", "state folder", "state database", "terminal", "colours", "locale", "credentials", "runbooks", "role db", "contacts"])
         #expect(items.allSatisfy { ["PASS", "WARN"].contains($0["status"]?.string ?? "") })
         // Standard output is a pipe here, so the size cannot be checked.
         #expect(items.first { $0["check"]?.string == "terminal" }?["status"]?.string == "WARN")
@@ -94,7 +99,7 @@ struct DoctorCommandTests {
         for i in 1...3 {
             #expect(try BreakglassBinary.run(["audit", "note", "n\(i)", "--state", statePath], environment: env).status == 0)
         }
-        let good = try BreakglassBinary.run(["doctor", "--config", configPath, "--state", statePath], environment: env)
+        let good = try Self.doctor(["--config", configPath, "--state", statePath], in: home.path, environment: env)
         #expect(good.status == 0, "\(good.stdout)")
         #expect(good.stdout.contains("PASS  state store") && good.stdout.contains("(schema 1, WAL mode, pages sound)"), "\(good.stdout)")
         #expect(good.stdout.contains("PASS  audit chain     intact: 3 entries, head is entry 3"), "\(good.stdout)")
@@ -102,10 +107,32 @@ struct DoctorCommandTests {
         let store = try Store.open(path: statePath)
         try store.write { try $0.execute("UPDATE audit SET detail = 'n9' WHERE seq = 2") }
         store.close()
-        let bad = try BreakglassBinary.run(["doctor", "--config", configPath, "--state", statePath], environment: env)
+        let bad = try Self.doctor(["--config", configPath, "--state", statePath], in: home.path, environment: env)
         #expect(bad.status == 1)
         #expect(bad.stdout.contains("FAIL  audit chain     NOT INTACT: entry 2 was edited"), "\(bad.stdout)")
         _ = home
+    }
+
+    /// Runbooks beside the config are loaded and linted; one that needs a role the config does not
+    /// define is a FAIL naming file:line:column. The shipped runbooks pass with the example config.
+    @Test func runbooksAreLintedAgainstTheConfig() throws {
+        let (home, configPath, statePath, env) = try Self.setUp(config: Self.goodConfig)
+        try FileManager.default.createDirectory(atPath: home.path + "/runbooks", withIntermediateDirectories: true)
+        try """
+            id: restart-web
+            title: Restart the web tier
+            access: web-break-glass
+            steps:
+              - say: Check the dashboard.
+            """.write(toFile: home.path + "/runbooks/restart-web.yaml", atomically: true, encoding: .utf8)
+        let r = try Self.doctor(["--config", configPath, "--state", statePath], in: home.path, environment: env)
+        #expect(r.status == 1)
+        let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("FAIL  runbooks") }
+        #expect(line?.contains("restart-web.yaml:3:9: access:") == true && line?.contains("web-break-glass") == true, "\(r.stdout)")
+
+        let shipped = FileManager.default.currentDirectoryPath
+        let example = try Self.doctor(["--config", shipped + "/docs/examples/breakglass.yaml", "--state", statePath], in: shipped, environment: env)
+        #expect(example.stdout.contains("PASS  runbooks") && example.stdout.contains("all lint clean"), "\(example.stdout)")
     }
 
     @Test func withoutAConfigFileItSaysWhereItLooked() throws {

@@ -115,6 +115,19 @@ public enum DoctorChecks {
         return results
     }
 
+    /// Every discovered runbook loads and lints clean: a runbook that is broken at 2 a.m. is worse
+    /// than none. `problems` are the loader's, the linter's and the config cross-checks, in file order.
+    public static func runbooks(count: Int, problems: [SourceError]) -> [DoctorResult] {
+        if problems.isEmpty {
+            return [count == 0
+                ? .warn("runbooks", "no runbooks found", fix: "add runbooks/*.yaml beside the config (docs/RUNBOOKS.md), or list folders under `runbooks:`")
+                : .pass("runbooks", "\(count) runbook\(count == 1 ? "" : "s"), all lint clean")]
+        }
+        let shown = problems.prefix(5).map { DoctorResult.fail("runbooks", $0.description, fix: "breakglass runbook lint") }
+        let more = problems.count > 5 ? [DoctorResult.fail("runbooks", "\(problems.count - 5) more problems", fix: "breakglass runbook lint")] : []
+        return shown + more
+    }
+
     /// What opening the state database found: its schema, SQLite's page check and the audit chain.
     public struct StoreFacts: Sendable, Hashable {
         public var schemaVersion: Int

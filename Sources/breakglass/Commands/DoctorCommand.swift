@@ -48,6 +48,11 @@ struct DoctorCommand: AsyncParsableCommand {
         results.append(DoctorChecks.credentials(credentials, profile: choice, now: Date()))
 
         if case .success(let l) = loaded {
+            let catalog = RunbookDiscovery.current().catalog(l.config)
+            var problems = catalog.unreadable + catalog.problems
+            for runbook in catalog.checked { problems += RunbookLinter.lint(runbook, config: l.config) }
+            problems += catalog.configProblems(l.config)
+            results += DoctorChecks.runbooks(count: catalog.entries.count, problems: SourceErrors(problems).errors)
             let profileSerial = (try? awsEnvironment.sharedFiles())?.value("mfa_serial", profile: choice.name)
             results += DoctorChecks.roles(l.config.access, profile: choice, profileMFASerial: profileSerial)
             results += DoctorChecks.contacts(l.config.contacts, environment: environment)
