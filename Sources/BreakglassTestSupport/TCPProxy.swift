@@ -11,7 +11,7 @@ import Darwin
 /// behaviour a test switches at any moment, to produce each kind of network failure for real:
 ///
 /// - `.forward`: requests go to the server and answers come back, connection for connection.
-/// - `.refuse`: the proxy stops listening, so connections are refused (ECONNREFUSED) and nothing
+/// - `.refuse`: the proxy stops listening (keeping the port bound), so connections are refused (ECONNREFUSED) and nothing
 ///   reaches the server — the client knows for certain that its request was never sent. Open
 ///   connections are closed without forwarding anything. (Accepting a connection and closing it at
 ///   once is not a clean "never sent" to an HTTP client: it has written its request by then and can
@@ -197,6 +197,10 @@ public final class TCPProxy: Sendable {
         let acceptFinished = DispatchSemaphore(value: 0)
         /// The listening socket; touched only by the accept thread (and `stop` after it has finished).
         let listener: Mutex<Int32>
+        /// In `.refuse`, the old listener after shutdown(2): no longer listening (connections are
+        /// refused) but still bound, so no other test's server can take the port meanwhile and
+        /// answer in the proxy's place.
+        let held = Mutex<Int32>(-1)
 
         init(port: Int, upstreamPort: Int, listener: Int32, mode: Mode) {
             self.port = port
@@ -225,6 +229,10 @@ public final class TCPProxy: Sendable {
                 listener.withLock { fd in
                     if fd >= 0 { close(fd) }
                     fd = -1
+                }
+                held.withLock { h in
+                    if h >= 0 { close(h) }
+                    h = -1
                 }
                 acceptFinished.signal()
             }
@@ -272,11 +280,20 @@ public final class TCPProxy: Sendable {
             listener.withLock { fd in
                 if mode == .refuse {
                     if fd >= 0 {
-                        close(fd)
+                        shutdown(fd, Int32(SHUT_RDWR))
+                        let old = fd
+                        held.withLock { h in
+                            if h >= 0 { close(h) }
+                            h = old
+                        }
                         fd = -1
                     }
                     state.withLock { s in for c in s.clients { shutdown(c, Int32(SHUT_RDWR)) } }
                 } else if fd < 0 {
+                    held.withLock { h in
+                        if h >= 0 { close(h) }
+                        h = -1
+                    }
                     do {
                         fd = try TCPProxy.makeListener(port: port)
                         state.withLock { $0.listenError = nil }
