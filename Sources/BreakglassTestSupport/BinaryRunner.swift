@@ -50,28 +50,9 @@ public enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
 
-        let argv = ([executable] + args).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
-        }
-        // The child starts with no blocked signals and default dispositions: a thread of this process
-        // may have signals blocked (libdispatch's do), and a child that inherited a blocked SIGCHLD or
-        // SIGWINCH would behave unlike the same program started from a shell.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let start = Date()
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let spawned = spawn(&pid, executable, args, environment: env, actions: &actions)
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         guard spawned == 0 else {
             close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
@@ -123,6 +104,32 @@ public enum Subprocess {
         return BreakglassBinary.Result(
             status: exitStatus, stdout: String(decoding: outData.data, as: UTF8.self),
             stderr: String(decoding: errData.data, as: UTF8.self), seconds: Date().timeIntervalSince(start))
+    }
+
+    /// posix_spawn with `args` and exactly `environment`. The child starts with no blocked signals and
+    /// default dispositions: a thread of this process may have signals blocked (libdispatch's do),
+    /// and a child that inherited a blocked SIGCHLD or SIGWINCH would behave unlike the same program
+    /// started from a shell. Returns posix_spawn's result (0 on success).
+    static func spawn(
+        _ pid: inout pid_t, _ executable: String, _ args: [String], environment: [String: String], actions: inout posix_spawn_file_actions_t
+    ) -> Int32 {
+        let argv = ([executable] + args).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     }
 
     public struct SpawnError: Error, CustomStringConvertible {
