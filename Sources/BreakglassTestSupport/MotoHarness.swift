@@ -64,3 +64,32 @@ extension LocalAWSServer {
             journal: journal)
     }
 }
+
+extension LocalAWSServer {
+    /// Creates the IAM role `oncall`, which the administrator may assume, with `policy` as its
+    /// inline policy, and a throwaway home whose `~/.aws/config` has a `base` profile (the
+    /// administrator's keys) and an `oncall` profile that assumes the role with an MFA device
+    /// (`mfa_serial = arn:aws:iam::123456789012:mfa/oncall-phone`). Returns the home and the role's ARN.
+    public func oncallRoleWithMFA(policyName: String, policy: String) async throws -> (home: TemporaryHome, roleARN: String) {
+        let client = client()
+        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(adminARN)"},"Action":"sts:AssumeRole"}]}"#
+        let role = try await client.call(
+            AWSCatalog.lookup(service: "iam", name: "CreateRole"), ["RoleName": "oncall", "AssumeRolePolicyDocument": .string(trust)], region: "us-east-1")
+        guard let roleARN = role.value["Role"]?["Arn"]?.string else { throw StartError(message: "CreateRole answered without an ARN") }
+        _ = try await client.call(
+            AWSCatalog.lookup(service: "iam", name: "PutRolePolicy"), ["RoleName": "oncall", "PolicyName": .string(policyName), "PolicyDocument": .string(policy)],
+            region: "us-east-1")
+        let home = try TemporaryHome(config: """
+            [profile base]
+            aws_access_key_id = \(adminCredentials.accessKeyID)
+            aws_secret_access_key = \(adminCredentials.secretAccessKey)
+            region = us-east-1
+            [profile oncall]
+            role_arn = \(roleARN)
+            source_profile = base
+            mfa_serial = arn:aws:iam::123456789012:mfa/oncall-phone
+            region = us-east-1
+            """)
+        return (home, roleARN)
+    }
+}

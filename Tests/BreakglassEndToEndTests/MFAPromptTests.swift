@@ -9,24 +9,9 @@ import Testing
 struct MFAPromptTests {
     @Test func promptsForTheCodeThenAssumesTheRole() async throws {
         try await MotoHarness.withServer { server in
-            let client = server.client()
-            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(server.adminARN)"},"Action":"sts:AssumeRole"}]}"#
-            let role = try await client.call(AWSCatalog.lookup(service: "iam", name: "CreateRole"), ["RoleName": "oncall", "AssumeRolePolicyDocument": .string(trust)], region: "us-east-1")
-            let roleARN = try #require(role.value["Role"]?["Arn"]?.string)
             // The role may read alarms (moto names CloudWatch's actions monitoring:*, real IAM cloudwatch:*).
             let readAlarms = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["cloudwatch:DescribeAlarms","monitoring:DescribeAlarms"],"Resource":"*"}]}"#
-            _ = try await client.call(AWSCatalog.lookup(service: "iam", name: "PutRolePolicy"), ["RoleName": "oncall", "PolicyName": "read-alarms", "PolicyDocument": .string(readAlarms)], region: "us-east-1")
-            let home = try TemporaryHome(config: """
-                [profile base]
-                aws_access_key_id = \(server.adminCredentials.accessKeyID)
-                aws_secret_access_key = \(server.adminCredentials.secretAccessKey)
-                region = us-east-1
-                [profile oncall]
-                role_arn = \(roleARN)
-                source_profile = base
-                mfa_serial = arn:aws:iam::123456789012:mfa/oncall-phone
-                region = us-east-1
-                """)
+            let (home, _) = try await server.oncallRoleWithMFA(policyName: "read-alarms", policy: readAlarms)
             let env = home.variables([
                 "AWS_PROFILE": "oncall", "AWS_ENDPOINT_URL": server.endpointURL, "TERM": "xterm-256color", "LANG": "C.UTF-8",
                 "NO_PROXY": "127.0.0.1,localhost", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",

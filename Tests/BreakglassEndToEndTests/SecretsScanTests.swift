@@ -10,23 +10,8 @@ import Testing
 @Suite struct SecretsScanTests {
     @Test func noSecretReachesTheStateFilesOrTheLogs() async throws {
         try await MotoHarness.withServer { server in
-            let client = server.client()
-            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"\#(server.adminARN)"},"Action":"sts:AssumeRole"}]}"#
-            let role = try await client.call(AWSCatalog.lookup(service: "iam", name: "CreateRole"), ["RoleName": "oncall", "AssumeRolePolicyDocument": .string(trust)], region: "us-east-1")
-            let roleARN = try #require(role.value["Role"]?["Arn"]?.string)
             let sqsOnly = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:*","sts:GetCallerIdentity"],"Resource":"*"}]}"#
-            _ = try await client.call(AWSCatalog.lookup(service: "iam", name: "PutRolePolicy"), ["RoleName": "oncall", "PolicyName": "sqs", "PolicyDocument": .string(sqsOnly)], region: "us-east-1")
-            let home = try TemporaryHome(config: """
-                [profile base]
-                aws_access_key_id = \(server.adminCredentials.accessKeyID)
-                aws_secret_access_key = \(server.adminCredentials.secretAccessKey)
-                region = us-east-1
-                [profile oncall]
-                role_arn = \(roleARN)
-                source_profile = base
-                mfa_serial = arn:aws:iam::123456789012:mfa/oncall-phone
-                region = us-east-1
-                """)
+            let (home, _) = try await server.oncallRoleWithMFA(policyName: "sqs", policy: sqsOnly)
             let dir = try StateDir()
             let mfaCode = "918273"
             let env = home.variables(["AWS_PROFILE": "oncall", "AWS_ENDPOINT_URL": server.endpointURL, "NO_PROXY": "127.0.0.1,localhost"])
