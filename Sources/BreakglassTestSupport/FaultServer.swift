@@ -38,15 +38,11 @@ public final class FaultServer: Sendable {
 
     /// Starts listening at once; `otherwise` answers every request after the script runs out.
     public init(_ script: [Behaviour], otherwise: Behaviour = .respond(200, [], "{}")) throws {
-        let fd = socket(AF_INET, Self.streamType, 0)
+        let fd = socket(AF_INET, LoopbackSocket.streamType, 0)
         guard fd >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = Self.loopback(port: 0)
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0, let port = Self.boundPort(fd) else {
+        guard LoopbackSocket.bind(fd, port: 0) == 0, listen(fd, 16) == 0, let port = LoopbackSocket.boundPort(fd) else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw ServerError("bind/listen on 127.0.0.1: \(reason)")
@@ -72,43 +68,16 @@ public final class FaultServer: Sendable {
 
     /// A port on 127.0.0.1 nobody listens on (bound, then released).
     public static func unusedPort() throws -> Int {
-        let fd = socket(AF_INET, streamType, 0)
+        let fd = socket(AF_INET, LoopbackSocket.streamType, 0)
         guard fd >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var addr = loopback(port: 0)
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, let port = boundPort(fd) else { throw ServerError("bind: \(String(cString: strerror(errno)))") }
+        guard LoopbackSocket.bind(fd, port: 0) == 0, let port = LoopbackSocket.boundPort(fd) else { throw ServerError("bind: \(String(cString: strerror(errno)))") }
         return port
     }
 
     public struct ServerError: Error, CustomStringConvertible {
         public let description: String
         init(_ description: String) { self.description = description }
-    }
-
-    #if canImport(Glibc)
-    static let streamType = Int32(SOCK_STREAM.rawValue)
-    #else
-    static let streamType = SOCK_STREAM
-    #endif
-
-    static func loopback(port: UInt16) -> sockaddr_in {
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return addr
-    }
-
-    static func boundPort(_ fd: Int32) -> Int? {
-        var addr = sockaddr_in()
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return ok == 0 ? Int(UInt16(bigEndian: addr.sin_port)) : nil
     }
 
     struct State: Sendable {
@@ -154,17 +123,11 @@ public final class FaultServer: Sendable {
             defer { finished.signal() }
             let listener = state.withLock { $0.listener }
             while !stopping {
-                guard Core.waitReadable(listener, milliseconds: 50) else { continue }
+                guard LoopbackSocket.waitReadable(listener, milliseconds: 50) else { continue }
                 let conn = accept(listener, nil, nil)
                 guard conn >= 0 else { continue }
                 handle(conn)
             }
-        }
-
-        /// poll(2) for input; false on timeout.
-        static func waitReadable(_ fd: Int32, milliseconds: Int32) -> Bool {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            return poll(&p, 1, milliseconds) > 0
         }
 
         func handle(_ conn: Int32) {
@@ -214,7 +177,7 @@ public final class FaultServer: Sendable {
             shutdown(conn, Int32(SHUT_WR))
             // Let the client read the answer and close first, so the close is orderly.
             var scratch = [UInt8](repeating: 0, count: 512)
-            while Core.waitReadable(conn, milliseconds: 500), recv(conn, &scratch, scratch.count, 0) > 0 {}
+            while LoopbackSocket.waitReadable(conn, milliseconds: 500), recv(conn, &scratch, scratch.count, 0) > 0 {}
             close(conn)
         }
 
@@ -272,7 +235,7 @@ public final class FaultServer: Sendable {
                     return Request(head: head, body: Array(data[end..<(end + contentLength)]))
                 }
                 if stopping { return nil }
-                guard Core.waitReadable(conn, milliseconds: 50) else { continue }
+                guard LoopbackSocket.waitReadable(conn, milliseconds: 50) else { continue }
                 let n = recv(conn, &buffer, buffer.count, 0)
                 if n <= 0 { return nil }
                 data.append(contentsOf: buffer[0..<n])

@@ -50,7 +50,7 @@ public final class TCPProxy: Sendable {
     /// Listens on a free port of 127.0.0.1 and forwards to 127.0.0.1:`upstreamPort`.
     public init(upstreamPort: Int, mode: Mode = .forward) throws {
         let fd = try Self.makeListener(port: 0)
-        guard let port = Self.boundPort(fd) else {
+        guard let port = LoopbackSocket.boundPort(fd) else {
             close(fd)
             throw ProxyError("getsockname: \(String(cString: strerror(errno)))")
         }
@@ -99,32 +99,14 @@ public final class TCPProxy: Sendable {
 
     // MARK: - Sockets
 
-    #if canImport(Glibc)
-    static let streamType = Int32(SOCK_STREAM.rawValue)
-    #else
-    static let streamType = SOCK_STREAM
-    #endif
-
-    static func loopback(port: Int) -> sockaddr_in {
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        addr.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return addr
-    }
-
     /// A listening socket on 127.0.0.1:`port` (0: any free port). SO_REUSEADDR, inherited by accepted
     /// connections, lets the proxy listen on the same port again after `.refuse`.
     static func makeListener(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, streamType, 0)
+        let fd = socket(AF_INET, LoopbackSocket.streamType, 0)
         guard fd >= 0 else { throw ProxyError("socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = loopback(port: port)
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
+        guard LoopbackSocket.bind(fd, port: port) == 0, listen(fd, 64) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw ProxyError("bind/listen on 127.0.0.1:\(port): \(reason)")
@@ -132,19 +114,10 @@ public final class TCPProxy: Sendable {
         return fd
     }
 
-    static func boundPort(_ fd: Int32) -> Int? {
-        var addr = sockaddr_in()
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return ok == 0 ? Int(UInt16(bigEndian: addr.sin_port)) : nil
-    }
-
     static func connectLoopback(port: Int) -> Int32? {
-        let fd = socket(AF_INET, streamType, 0)
+        let fd = socket(AF_INET, LoopbackSocket.streamType, 0)
         guard fd >= 0 else { return nil }
-        var addr = loopback(port: port)
+        var addr = LoopbackSocket.address(port: port)
         let ok = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -153,11 +126,6 @@ public final class TCPProxy: Sendable {
             return nil
         }
         return fd
-    }
-
-    static func waitReadable(_ fd: Int32, milliseconds: Int32) -> Bool {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, milliseconds) > 0
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
@@ -249,7 +217,7 @@ public final class TCPProxy: Sendable {
                     poll(nil, 0, 10)
                     continue
                 }
-                guard TCPProxy.waitReadable(fd, milliseconds: 10) else { continue }
+                guard LoopbackSocket.waitReadable(fd, milliseconds: 10) else { continue }
                 let client = accept(fd, nil, nil)
                 guard client >= 0 else { continue }
                 let admitted = state.withLock { s -> Bool in
@@ -370,7 +338,7 @@ public final class TCPProxy: Sendable {
         mutating func fill() -> Bool {
             var chunk = [UInt8](repeating: 0, count: 16_384)
             while !core.stopping {
-                guard TCPProxy.waitReadable(fd, milliseconds: 20) else { continue }
+                guard LoopbackSocket.waitReadable(fd, milliseconds: 20) else { continue }
                 let n = recv(fd, &chunk, chunk.count, 0)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 {
