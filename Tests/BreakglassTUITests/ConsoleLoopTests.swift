@@ -47,21 +47,25 @@ private final class LoopRun: @unchecked Sendable {
 
     func waitForExit(timeout: Duration = .seconds(5)) async throws -> Int32? {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        // Look once more after the deadline: when other tests keep the cooperative pool busy, this
+        // task can wake long after the loop has finished, and must not report that as a timeout.
+        while true {
             if let code { return code }
+            if ContinuousClock.now >= deadline { return nil }
             try await Task.sleep(for: .milliseconds(5))
         }
-        return nil
     }
 }
 
 private func frame(of backend: TestBackend, timeout: Duration = .seconds(5), where condition: (CellGrid) -> Bool) async throws -> CellGrid? {
     let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
+    // Look once more after the deadline: a test task starved by other tests' blocking work can wake
+    // long after the frame was drawn, and must not report that as a missing frame.
+    while true {
         if let grid = backend.lastGrid, condition(grid) { return grid }
+        if ContinuousClock.now >= deadline { return nil }
         try await Task.sleep(for: .milliseconds(5))
     }
-    return nil
 }
 
 private final class Counter: @unchecked Sendable {
