@@ -161,7 +161,56 @@ public final class Store: @unchecked Sendable {
             pending_since TEXT,
             head_shipped_at TEXT
         ) STRICT;
+        """,
+        // 2: runbook runs, persisted after every step transition so a run resumes where it stopped;
+        // approvals are rows of their own, written by the approver's process, never by the driver.
         """
+        CREATE TABLE runbook_runs (
+            id INTEGER PRIMARY KEY,
+            runbook TEXT NOT NULL,
+            status TEXT NOT NULL,
+            state TEXT NOT NULL,
+            user TEXT NOT NULL,
+            ssh_client TEXT,
+            incident TEXT,
+            drill TEXT,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            driver_pid INTEGER,
+            driver_started TEXT
+        ) STRICT;
+        CREATE INDEX runbook_runs_open ON runbook_runs (runbook) WHERE status NOT IN ('succeeded', 'failed', 'abandoned');
+        CREATE TABLE runbook_approvals (
+            run INTEGER NOT NULL REFERENCES runbook_runs (id),
+            step INTEGER NOT NULL,
+            user TEXT NOT NULL,
+            ssh_client TEXT,
+            at TEXT NOT NULL,
+            PRIMARY KEY (run, step)
+        ) STRICT;
+        """,
+        // 3: break-glass grants: who holds which role until when. Never the credentials themselves,
+        // which live only in the holder's memory (the console or the per-user agent).
+        """
+        CREATE TABLE access_grants (
+            id INTEGER PRIMARY KEY,
+            role TEXT NOT NULL,
+            role_arn TEXT NOT NULL,
+            user TEXT NOT NULL,
+            ssh_client TEXT,
+            session_name TEXT NOT NULL,
+            source_identity TEXT NOT NULL,
+            access_key_id TEXT,
+            runbook TEXT,
+            incident TEXT,
+            reason TEXT NOT NULL,
+            granted_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_by TEXT,
+            holder_pid INTEGER
+        ) STRICT;
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }
