@@ -529,7 +529,9 @@ struct ChangeModel {
     static func item(_ list: AWSValue?, named name: String, keys: [String]) -> AWSValue? {
         guard let items = list?.array else { return nil }
         if let found = items.first(where: { item in keys.contains { item[$0]?.string == name } }) { return found }
-        return items.count == 1 ? items[0] : nil
+        // Not `count == 1 ? items[0] : nil`: AWSValue is ExpressibleByNilLiteral, so that nil is `.null`.
+        guard items.count == 1, let only = items.first else { return nil }
+        return only
     }
 }
 
@@ -549,7 +551,7 @@ extension ChangeModel {
         guard let now = field.value(in: answer) else {
             return .missing("the read does not show \(field.what) (is it gone?)")
         }
-        let wasText = was.map { ", it was \(field.show($0))" } ?? ""
+        let wasText = was.map { " (it was \(field.show($0)))" } ?? ""
         if field.matches(now, asked) {
             let already = was.map { field.matches($0, asked) } ?? false
             return .asAsked(evidence: !already, "\(field.what) is \(field.show(now)), as asked" + (already ? " (it already was)" : wasText))
@@ -607,10 +609,17 @@ extension ChangeModel {
         return .cannotTell(text + " Part of the change shows and part does not.")
     }
 
+    /// The parts joined into one sentence. The first word is capitalized when it is a plain word;
+    /// a resource's name (`prod-web's`) is left as it is written.
     static func sentence(_ parts: [String]) -> String {
         guard let first = parts.first else { return "" }
-        let joined = ([first.prefix(1).uppercased() + first.dropFirst()] + parts.dropFirst()).joined(separator: "; ")
-        return joined + "."
+        return ([capitalizedStart(first)] + parts.dropFirst()).joined(separator: "; ") + "."
+    }
+
+    static func capitalizedStart(_ text: String) -> String {
+        let word = text.prefix { $0 != " " }
+        let plainWord = !word.isEmpty && word.allSatisfy { $0.isASCII && $0.isLowercase }
+        return plainWord ? text.prefix(1).uppercased() + text.dropFirst() : text
     }
 
     func verifyDeployment(before: AWSObject, answer: AWSValue) -> RunbookVerification {

@@ -90,10 +90,12 @@ public enum RunbookUndo {
     public static func fileName(run: Int64) -> String { "undo of run \(run)" }
 
     /// Whether a `confirm: type` can ask for the call's resource: the catalog's first required input
-    /// that the call gives.
+    /// that the call gives, when it is a name (EC2's `InstanceIds` is a list: a yes/no confirmation).
     static func hasResourceMember(_ call: RunbookUndoCall) -> Bool {
-        guard let entry = call.operation.catalogEntry, let input = call.input.object else { return false }
-        return entry.requiredInputs.contains { input[$0] != nil }
+        guard let entry = call.operation.catalogEntry, let input = call.input.object,
+            let member = entry.requiredInputs.first(where: { input[$0] != nil }), let value = input[member]
+        else { return false }
+        return RunbookText.scalarText(value) != nil
     }
 }
 
@@ -205,7 +207,7 @@ struct UndoAnalysis {
 
     struct Reason: Error { var text: String }
 
-    static func capitalized(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
+    static func capitalized(_ s: String) -> String { ChangeModel.capitalizedStart(s) }
 
     private static func op(_ service: String, _ name: String) -> RunbookOperation { RunbookOperation(service: service, name: name) }
 
@@ -220,9 +222,11 @@ struct UndoAnalysis {
         _ resource: ChangedResource, changed: [String], fields: [String: ChangedField], original: AWSObject, final: [String: AWSValue?], options: AWSObject
     ) -> Result<UndoGroup, Reason> {
         func field(_ key: String) -> ChangedField? { fields[key] }
-        func fromTo(_ key: String, unknown: String = "its current value") -> String {
+        func fromTo(_ key: String) -> String {
             guard let f = field(key), let was = original[key] else { return key }
-            return "\(f.what), from \(shown(f, final[key], unknown: unknown)) back to \(f.show(was))"
+            // A value not known in advance (the writer a failover picked) is not named.
+            guard let after = final[key], let after else { return "\(f.what), back to \(f.show(was))" }
+            return "\(f.what), from \(f.show(after)) back to \(f.show(was))"
         }
         let summary = changed.map { fromTo($0) }.joined(separator: "; ")
         func group(_ calls: [RunbookUndoCall], _ readbacks: [[UndoReadback]]) -> Result<UndoGroup, Reason> {
