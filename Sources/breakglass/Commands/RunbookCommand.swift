@@ -12,7 +12,10 @@ struct RunbookCommand: ParsableCommand {
             Runbooks are read from ./runbooks, from runbooks/ beside the configuration file and from the \
             folders the configuration lists under `runbooks:`. docs/RUNBOOKS.md describes the format.
             """,
-        subcommands: [RunbookListCommand.self, RunbookShowCommand.self, RunbookLintCommand.self])
+        subcommands: [
+            RunbookListCommand.self, RunbookShowCommand.self, RunbookLintCommand.self, RunbookRunCommand.self, RunbookRunsCommand.self,
+            RunbookApproveCommand.self, RunbookAbandonCommand.self, RunbookUndoCommand.self,
+        ])
 }
 
 extension RunbookDiscovery {
