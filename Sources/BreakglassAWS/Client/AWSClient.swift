@@ -21,6 +21,8 @@ public final class AWSClient: Sendable {
     /// Where every mutating call is recorded before it is sent and after. Without one, the client
     /// sends reads only (see `MutationJournal`).
     public let journal: (any MutationJournal)?
+    /// When set, the only operations this client sends (see `limited(to:reason:)`); nil: any.
+    public let limit: OperationLimit?
     private let signer: SigV4Signer
     private let now: @Sendable () -> Date
     private let sleep: @Sendable (Duration) async throws -> Void
@@ -34,9 +36,10 @@ public final class AWSClient: Sendable {
         retry: RetrySettings = .standard, retryQuota: RetryQuota = RetryQuota(),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        refreshing: RefreshingCredentials? = nil, journal: (any MutationJournal)? = nil
+        refreshing: RefreshingCredentials? = nil, journal: (any MutationJournal)? = nil, limit: OperationLimit? = nil
     ) {
         self.journal = journal
+        self.limit = limit
         self.credentials = credentials
         self.refreshing = refreshing
         self.endpoints = endpoints
@@ -72,7 +75,45 @@ public final class AWSClient: Sendable {
     public func journaled(_ journal: any MutationJournal) -> AWSClient {
         AWSClient(
             credentials: credentials, endpoints: endpoints, transport: transport, timeouts: timeouts, signer: signer, now: now,
-            retry: retry, retryQuota: retryQuota, sleep: sleep, random: random, refreshing: refreshing, journal: journal)
+            retry: retry, retryQuota: retryQuota, sleep: sleep, random: random, refreshing: refreshing, journal: journal, limit: limit)
+    }
+
+    /// The same client, sending only `operations` ("service.Operation" with `AWSService.name`:
+    /// "autoscaling.SetDesiredCapacity", "cloudwatch.DescribeAlarms"). Any other call fails with
+    /// `AWSError.refused` before it is journaled or sent. `reason` says what the client is limited to
+    /// ("the break-glass grant of app-break-glass for runbook asg-scale-out") and appears in that
+    /// error. Limiting an already limited client keeps only the operations both allow.
+    ///
+    /// Defence in depth: the session policy of a break-glass grant already confines the credentials
+    /// in AWS; this keeps a bug in Breakglass from even trying anything else.
+    public func limited(to operations: Set<String>, reason: String) -> AWSClient {
+        let allowed = limit.map { $0.operations.intersection(operations) } ?? operations
+        return AWSClient(
+            credentials: credentials, endpoints: endpoints, transport: transport, timeouts: timeouts, signer: signer, now: now,
+            retry: retry, retryQuota: retryQuota, sleep: sleep, random: random, refreshing: refreshing, journal: journal,
+            limit: OperationLimit(operations: allowed, reason: reason))
+    }
+
+    /// The same client (endpoints, transport, timeouts, retries, journal, limit) signing with
+    /// `credentials` instead, without a refresher: when they carry an expiration, every call after it
+    /// is refused before sending.
+    public func using(credentials: AWSCredentials) -> AWSClient {
+        AWSClient(
+            credentials: credentials, endpoints: endpoints, transport: transport, timeouts: timeouts, signer: signer, now: now,
+            retry: retry, retryQuota: retryQuota, sleep: sleep, random: random, refreshing: nil, journal: journal, limit: limit)
+    }
+
+    /// Refuses, before anything is journaled or sent, a call this client may not make: one outside
+    /// its limit, or any call once its credentials (which nothing refreshes) have expired.
+    func preflight(_ service: AWSService, _ operation: String) throws(AWSError) {
+        let name = "\(service.name).\(operation)"
+        if let limit, !limit.operations.contains(name) {
+            throw .refused("\(name) is outside \(limit.reason), which allows only \(limit.operations.sorted().joined(separator: ", ")); not sent")
+        }
+        if refreshing == nil, let expiry = credentials.expiration, expiry <= now() {
+            throw .credentials(
+                "\(name): the credentials from \(credentials.source) expired at \(ISO8601.format(expiry)); request access again; not sent")
+        }
     }
 
     /// Whether `operation` of `service` changes something. The catalog decides for the operations it
@@ -90,6 +131,7 @@ public final class AWSClient: Sendable {
         _ service: AWSService, _ operation: String, region: String, input: @autoclosure () -> AWSValue, mutating: Bool,
         _ body: () async throws(AWSError) -> T, requestID: (T) -> String?
     ) async throws(AWSError) -> T {
+        try preflight(service, operation)
         guard mutating else { return try await body() }
         let name = "\(service.signingName).\(operation)"
         guard let journal else {
@@ -286,6 +328,19 @@ public final class AWSClient: Sendable {
         return ServiceError(
             operation: operation, code: code ?? "HTTP\(response.status)",
             message: message ?? (fallback.isEmpty ? "no message" : fallback), status: response.status, requestID: requestID)
+    }
+}
+
+/// The operations a limited client may send (`AWSClient.limited(to:reason:)`).
+public struct OperationLimit: Sendable, Equatable {
+    /// "service.Operation", with `AWSService.name`: "autoscaling.SetDesiredCapacity".
+    public let operations: Set<String>
+    /// What the client is limited to, for the refusal's message.
+    public let reason: String
+
+    public init(operations: Set<String>, reason: String) {
+        self.operations = operations
+        self.reason = reason
     }
 }
 

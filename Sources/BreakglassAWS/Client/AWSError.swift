@@ -18,6 +18,10 @@ public enum AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A mutating call was refused before sending because its intent could not be recorded in the
     /// audit trail (or the client has no journal). Nothing was sent.
     case audit(String)
+    /// Refused before journaling or sending because the client may not make this call: a client
+    /// limited to a break-glass grant's runbook (`AWSClient.limited(to:reason:)`). The message names
+    /// the call and what the client is limited to. Nothing was sent.
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -29,6 +33,7 @@ public enum AWSError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(op): unreadable answer (HTTP \(status)\(id.map { ", request id \($0)" } ?? "")): \(reason)"
         case .outcomeUnknown(let o): o.description
         case .audit(let m): "audit: \(m)"
+        case .refused(let m): "refused: \(m)"
         }
     }
 
