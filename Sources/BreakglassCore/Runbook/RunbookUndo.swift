@@ -87,7 +87,7 @@ public enum RunbookUndo {
     }
 
     /// "undo of run 7": the file an undo runbook's locations name.
-    public static func fileName(run: Int64) -> String { "undo of run \(run)" }
+    static func fileName(run: Int64) -> String { "undo of run \(run)" }
 
     /// Whether a `confirm: type` can ask for the call's resource: the catalog's first required input
     /// that the call gives, when it is a name (EC2's `InstanceIds` is a list: a yes/no confirmation).
