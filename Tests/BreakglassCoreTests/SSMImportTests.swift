@@ -183,6 +183,20 @@ struct SSMImportTests {
               inputs: { Approvers: '{{Who}}' }
             """, ["Ok: approve Purge the queue? In the SSM document the approvers were {{Who}}, arn:aws:iam::111122223333:user/bob, and 2 of them had to approve. timeout 15m",
                   "Plain: approve Approve the steps that follow. In the SSM document the approvers were {{Who}}."]),
+        Case("text that YAML would read as something else stays text", params: "Answer: { type: String, default: 'no' }", """
+            - name: Tricky
+              action: aws:executeAwsApi
+              description: "#1: check it, 'quoted' and \\"double\\" -- yes"
+              inputs: { Service: sqs, Api: GetQueueUrl, QueueName: '007', QueueOwnerAWSAccountId: 'yes' }
+            - name: Counts
+              action: aws:assertAwsResourceProperty
+              inputs: { Service: sqs, Api: GetQueueAttributes, QueueUrl: 'null', AttributeNames: ['~', 'on'], PropertySelector: '$.Attributes.A', DesiredValues: ['8'] }
+            - name: Number
+              action: aws:assertAwsResourceProperty
+              inputs: { Service: sqs, Api: GetQueueAttributes, QueueUrl: "{{ Answer }}: yes", PropertySelector: '$.Attributes.A', DesiredValues: [8] }
+            """, [#"Tricky: check sqs.GetQueueUrl {"QueueName":"007","QueueOwnerAWSAccountId":"yes"} explain #1: check it, 'quoted' and "double" -- yes"#,
+                  #"Counts: check sqs.GetQueueAttributes {"QueueUrl":"null","AttributeNames":["~","on"]} expect Attributes.A="8""#,
+                  #"Number: check sqs.GetQueueAttributes {"QueueUrl":"{{Answer}}: yes"} expect Attributes.A=8"#]),
         Case("a pause asks the operator to go on when ready", """
             - { name: Look, action: aws:pause, inputs: {} }
             - { name: Check, action: aws:pause, description: Check the dashboard. }
