@@ -142,12 +142,11 @@ struct AccessRequestCommand: AsyncParsableCommand {
                 throw ValidationError(
                     "role \(role.id) needs MFA, but no MFA device is configured: set mfa_serial under access.roles.\(role.id) (\(role.location)) or in profile \(choice.name) of ~/.aws/config; nothing was sent")
             }
-            var given = aws.mfaCode
-            if given == nil, interactive { given = ask("MFA code for \(TerminalText.sanitize(serial)): ") }
-            guard let given, !given.isEmpty else {
+            // Without a terminal to ask on, a missing code is an error now, before anything else.
+            guard aws.mfaCode != nil || interactive else {
                 throw ValidationError("role \(role.id) needs an MFA code from \(serial): pass it with --mfa-code 123456; nothing was sent")
             }
-            code = try MFACode.validate(given)
+            code = try aws.mfaCode.map { (c) throws(AccessRequestError) in try MFACode.validate(c) }
         }
 
         let opened = try store.open()
@@ -180,6 +179,14 @@ struct AccessRequestCommand: AsyncParsableCommand {
                 }
             }
             how = "confirmed one by one"
+        }
+
+        // Criteria, then the MFA code: asked on the terminal when not given.
+        if let serial, code == nil {
+            guard let given = ask("MFA code for \(TerminalText.sanitize(serial)): "), !given.isEmpty else {
+                throw ValidationError("role \(role.id) needs an MFA code from \(serial): pass it with --mfa-code 123456; nothing was sent")
+            }
+            code = try MFACode.validate(given)
         }
 
         // The operator's own credentials; --mfa-code belongs to the break-glass role, so a profile of
