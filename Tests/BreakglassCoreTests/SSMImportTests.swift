@@ -277,7 +277,8 @@ struct SSMImportTests {
             my.param: { type: String, default: 'yes' }
             steps: { type: String, default: '007' }
             AutomationAssumeRole: { type: String, default: '' }
-            """, "- { name: Look, action: aws:pause }"))
+            """, "- { name: Look, action: aws:pause, description: 'Check {{ my.param }} and {{steps}}.' }"))
+        #expect(runbook.steps.map(Self.summary) == ["Look: say Check {{my-param}} and {{steps-param}}. Continue when you are ready."])
         let params = runbook.params.map { p in
             "\(p.name)=\(p.defaultValue.map { JSON.encode($0) } ?? "-") \(p.pattern?.value ?? "-") \(p.description ?? "-")"
         }

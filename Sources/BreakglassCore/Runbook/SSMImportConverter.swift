@@ -339,7 +339,8 @@ struct Converter {
             }
             return .failure(ReferenceProblem("uses \(written), which is not a parameter or a step's output"))
         }
-        if let dot = inner.firstIndex(of: ".") {
+        if let name = paramNames[inner] { return .success("{{\(name)}}") }
+        if let dot = inner.firstIndex(of: "."), !dropped.contains(inner) {
             let stepName = String(inner[..<dot])
             let outputName = String(inner[inner.index(after: dot)...])
             guard let source = document.step(named: stepName) else {
