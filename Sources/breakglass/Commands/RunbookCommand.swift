@@ -15,6 +15,7 @@ struct RunbookCommand: ParsableCommand {
         subcommands: [
             RunbookListCommand.self, RunbookShowCommand.self, RunbookLintCommand.self, RunbookRunCommand.self, RunbookRunsCommand.self,
             RunbookApproveCommand.self, RunbookAbandonCommand.self, RunbookUndoCommand.self,
+            RunbookImportSSMCommand.self,
         ])
 }
 
