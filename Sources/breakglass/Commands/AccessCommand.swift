@@ -236,16 +236,24 @@ struct AccessRequestCommand: AsyncParsableCommand {
 
         // Into the agent's memory; this process forgets them when it exits.
         let agent = AccessAgentClient(socketPath: socket)
-        let pid: Int32?
+        let held = AccessAgentGrant(
+            summary: AccessGrantSummary(
+                id: record.id, role: role.id, roleARN: role.arn, accessKeyID: credentials.accessKeyID, expiration: expiration,
+                runbook: runbook, incident: incident, sessionName: sessionName),
+            secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken ?? "", operations: policy?.operations)
+        var pid: Int32?
         let replaced: [Int64]
         do {
             pid = try AccessAgentLauncher.ensureRunning(
                 executable: AccessAgentLauncher.currentExecutable(), socketPath: socket, storePath: opened.path)
-            replaced = try agent.put(AccessAgentGrant(
-                summary: AccessGrantSummary(
-                    id: record.id, role: role.id, roleARN: role.arn, accessKeyID: credentials.accessKeyID, expiration: expiration,
-                    runbook: runbook, incident: incident, sessionName: sessionName),
-                secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken ?? "", operations: policy?.operations))
+            do {
+                replaced = try agent.put(held)
+            } catch {
+                // An idle agent may have exited between the check and the put: start one and try once more.
+                pid = try AccessAgentLauncher.ensureRunning(
+                    executable: AccessAgentLauncher.currentExecutable(), socketPath: socket, storePath: opened.path)
+                replaced = try agent.put(held)
+            }
         } catch {
             try grants.markRevoked(record.id, by: "breakglass: the agent could not hold it", at: Date())
             try AccessAudit.revoked(
