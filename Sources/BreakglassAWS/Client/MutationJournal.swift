@@ -70,7 +70,7 @@ public enum MutationOutcome: Sendable, Equatable {
             return t.requestMayHaveBeenSent ? .unknown(detail: t.description) : .notSent(detail: t.description)
         case .malformedResponse(_, let status, let requestID, let reason):
             return .unknown(detail: "HTTP \(status), unreadable answer (request id \(requestID ?? "none")): \(reason)")
-        case .credentials(let m), .configuration(let m), .audit(let m): return .notSent(detail: m)
+        case .credentials(let m), .configuration(let m), .audit(let m), .refused(let m): return .notSent(detail: m)
         }
     }
 }

@@ -137,7 +137,7 @@ public enum RetryPolicy {
             case .connectionLost: return .connectionLost
             case .tls, .cancelled, .other: return .permanent
             }
-        case .credentials, .configuration, .malformedResponse, .outcomeUnknown, .audit:
+        case .credentials, .configuration, .malformedResponse, .outcomeUnknown, .audit, .refused:
             return .permanent
         }
     }
