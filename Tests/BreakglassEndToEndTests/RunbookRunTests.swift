@@ -315,3 +315,98 @@ import Testing
         #expect(noID.status == 2)
     }
 }
+
+/// `runbook run` with break-glass access, against moto with IAM checks on: the operator may only read
+/// and assume the role; the runbook's `do` fails under their own credentials and succeeds with the
+/// grant the agent holds; a call the granted runbook does not contain is refused before it is sent.
+@Suite(.serialized) struct RunbookRunAccessTests {
+    static let purge = """
+        id: test-purge
+        title: Empty the orders queue
+        access: app-break-glass
+        params:
+          queue: { default: prod-orders }
+        steps:
+          - id: url
+            check:
+              call: sqs.GetQueueUrl
+              with: { QueueName: "{{queue}}" }
+          - do:
+              call: sqs.PurgeQueue
+              with: { QueueUrl: "{{steps.url.QueueUrl}}" }
+              explain: Deletes every message in {{queue}}.
+        """
+    static let send = """
+        id: test-send
+        title: Put a message on the orders queue
+        access: app-break-glass
+        steps:
+          - id: url
+            check:
+              call: sqs.GetQueueUrl
+              with: { QueueName: prod-orders }
+          - do:
+              call: sqs.SendMessage
+              with: { QueueUrl: "{{steps.url.QueueUrl}}", MessageBody: hello }
+              explain: Sends one message.
+        """
+
+    @Test func theDoFailsWithoutAccessAndSucceedsWithTheGrant() async throws {
+        try await MotoHarness.withServer { server in
+            let sandbox = try await AccessSandbox.create(in: server)
+            _ = try await server.client().call(AWSCatalog.lookup(service: "sqs", name: "CreateQueue"), ["QueueName": "prod-orders"], region: "us-east-1")
+            let home = try TemporaryHome()
+            let folder = home.path + "/runbooks"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Self.purge.write(toFile: folder + "/test-purge.yaml", atomically: true, encoding: .utf8)
+            try Self.send.write(toFile: folder + "/test-send.yaml", atomically: true, encoding: .utf8)
+            let config = home.path + "/breakglass.yaml"
+            try sandbox.config(runbooks: folder).write(toFile: config, atomically: true, encoding: .utf8)
+            let state = home.path + "/state/state.db"
+            let socket = AccessAgent.socketPath(forStore: state)
+            defer { AccessAgentHarness.stop(socketPath: socket) }
+            var env = server.environment(credentials: sandbox.operatorCredentials)
+            env["BREAKGLASS_CONFIG"] = config
+            env = home.variables(env)
+            func run(_ args: [String]) throws -> BreakglassBinary.Result {
+                let r = try BreakglassBinary.run(args + ["--state", state], environment: env)
+                AccessAgentHarness.register(socketPath: socket)
+                return r
+            }
+
+            // Without a grant: the steps run as the operator, who may not purge.
+            let without = try run(["runbook", "run", "test-purge", "--yes"])
+            #expect(without.status == 1)
+            #expect(without.stderr.contains("no break-glass grant for app-break-glass is held"), "\(without.stderr)")
+            #expect(without.stdout.contains("2/2   do         failed") && without.stdout.contains("AccessDenied"), "\(without.stdout)")
+
+            let granted = try run([
+                "access", "request", "app-break-glass", "--reason", "queue backed up", "--criteria-met", "--runbook", "test-purge", "--mfa-code", "123456",
+            ])
+            #expect(granted.status == 0, "\(granted.stderr)")
+
+            // The failed step, tried again, runs with the grant.
+            let with = try run(["runbook", "run", "--resume", "1", "--yes"])
+            #expect(with.status == 0, "\(with.stdout)\n\(with.stderr)")
+            #expect(with.stdout.contains("assumed-role/app-break-glass/"), "\(with.stdout)")
+            let entries = try AuditLog(store: try Store.open(path: state)).entries()
+            #expect(entries.contains { $0.draft.kind == "access.used" && $0.draft.context.runbook == "test-purge" })
+            let intents = entries.filter { $0.draft.kind == "aws.intent" && $0.draft.operation == "PurgeQueue" }
+            #expect(intents.count == 2)
+            #expect(intents.last?.draft.context.role == "app-break-glass")
+            #expect(intents.last?.draft.actor.callerARN?.contains("assumed-role/app-break-glass/") == true)
+
+            // Another runbook of the same role: the grant was derived from test-purge, so its write is
+            // refused by Breakglass itself and never sent.
+            let other = try run(["runbook", "run", "test-send", "--yes"])
+            #expect(other.status == 1)
+            #expect(other.stderr.contains("the grant for app-break-glass was derived from runbook test-purge"), "\(other.stderr)")
+            #expect(other.stdout.contains("not sent") && other.stdout.contains("sqs.SendMessage"), "\(other.stdout)")
+            let attributes = try await server.client().call(
+                AWSCatalog.lookup(service: "sqs", name: "GetQueueAttributes"),
+                ["QueueUrl": .string("\(server.endpointURL)/123456789012/prod-orders"), "AttributeNames": ["ApproximateNumberOfMessages"]], region: "us-east-1")
+            #expect(attributes.value["Attributes"]?["ApproximateNumberOfMessages"]?.string == "0")
+            #expect(try BreakglassBinary.run(["audit", "verify", "--state", state]).status == 0)
+        }
+    }
+}

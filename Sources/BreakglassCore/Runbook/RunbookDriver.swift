@@ -84,7 +84,9 @@ public final class RunbookDriver: Sendable {
     func context(_ run: RunbookRunState, step: Int? = nil) -> AuditContext {
         AuditContext(
             incident: run.incident ?? journal.context.incident, drill: run.drill ?? journal.context.drill, runbook: run.runbook,
-            step: step.map { RunbookRunCoding.auditStep(run: run.id, step: $0) }, role: run.role ?? journal.context.role)
+            // The role this process's calls are made under now: a resumed run may hold a grant its
+            // start did not, or no longer hold one.
+            step: step.map { RunbookRunCoding.auditStep(run: run.id, step: $0) }, role: journal.context.role)
     }
 
     /// Stores a new run of the runbook (audited as `runbook.started`) and returns it.

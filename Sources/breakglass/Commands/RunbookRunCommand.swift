@@ -83,6 +83,9 @@ struct RunbookRunCommand: AsyncParsableCommand {
 struct RunSession {
     let aws: AWSOptions
     let config: BreakglassConfig
+    /// Whether a configuration file was found: access roles are checked against it only then, as
+    /// `runbook lint` does.
+    let hasConfigFile: Bool
     let catalog: RunbookCatalog
     let store: Store
     let storePath: String
@@ -96,11 +99,13 @@ struct RunSession {
     }
 
     static func open(aws: AWSOptions, store: StoreOptions) throws -> RunSession {
-        let config = try aws.loadConfig()
+        let loaded = try aws.config.load()
+        var config = loaded.config
+        if let found = loaded.found { config.file = found.displayPath }
         let catalog = RunbookDiscovery.current().catalog(config)
         let opened: Store
         do { opened = try store.open() } catch { throw report(error) }
-        return RunSession(aws: aws, config: config, catalog: catalog, store: opened, storePath: store.path)
+        return RunSession(aws: aws, config: config, hasConfigFile: loaded.found != nil, catalog: catalog, store: opened, storePath: store.path)
     }
 
     /// The runbook `id`, refusing one that does not load or does not lint clean.
@@ -117,7 +122,7 @@ struct RunSession {
             reportRunbookProblems(catalog.unreadable + catalog.problems)
             throw ExitCode(2)
         }
-        let problems = RunbookLinter.lint(runbook, config: config)
+        let problems = RunbookLinter.lint(runbook, config: hasConfigFile ? config : nil)
         if !problems.isEmpty {
             reportRunbookProblems(problems)
             FileHandle.standardError.write(Data("breakglass: error: \(id) has lint errors; fix them before running it (breakglass runbook lint)\n".utf8))
@@ -157,17 +162,21 @@ struct RunSession {
         }
         let env = try aws.environment()
         let region: String
-        let client: AWSClient
+        let base: AWSClient
         do {
             region = try existing?.run.region ?? aws.resolveRegions(env)[0]
-            client = try await aws.client(env)
+            base = try await aws.client(env)
         } catch {
             throw report(error)
         }
-        let caller = await callerARN(client, region: region)
+        // With a break-glass grant for the runbook's role, its steps use the granted credentials,
+        // and the client refuses any call the granted runbook does not contain.
+        let grant = heldGrant(for: runbook)
+        let client = grant?.client(from: base) ?? base
+        let caller = await callerARN(grant.map { base.using(credentials: $0.credentials) } ?? base, region: region)
         var actor = AuditActor.current()
         actor.callerARN = caller
-        let journal = AuditJournal(log: AuditLog(store: store), actor: actor, context: AuditContext(incident: incident))
+        let journal = AuditJournal(log: AuditLog(store: store), actor: actor, context: AuditContext(incident: incident, role: grant?.role))
 
         let table = output == .table
         let printer = RunPrinter(runbook: runbook, enabled: table)
@@ -185,9 +194,10 @@ struct RunSession {
                 run = try driver.resume(existing.run, retryFailed: retryFailed && existing.run.status == .failed)
                 printer.header(run, resumed: true, caller: caller)
             } else {
-                run = try driver.start(params: params ?? [:], region: region, role: runbook.access?.value, incident: incident, source: source)
+                run = try driver.start(params: params ?? [:], region: region, role: grant?.role, incident: incident, source: source)
                 printer.header(run, resumed: false, caller: caller)
             }
+            if let grant { try AccessAudit.used(log: journal.log, actor: actor, grant: grant, runbook: runbook.id, run: run.id) }
         } catch let e as RunbookEngineError {
             throw report(ValidationError(e.message))
         } catch {
@@ -200,6 +210,33 @@ struct RunSession {
         case .json: print(JSON.encode(RunPrinter.json(run, runbook, undo: undo), pretty: true))
         }
         return run
+    }
+
+    /// The grant this user's agent holds for the runbook's access role, if any; says on stderr
+    /// when the runbook names a role and no grant is held, or the grant is for another runbook.
+    func heldGrant(for runbook: Runbook) -> AccessGrant? {
+        guard let role = runbook.access?.value else { return nil }
+        let grant: AccessGrant?
+        do {
+            grant = try AccessAgentClient(socketPath: AccessAgent.socketPath(forStore: storePath)).grant(role: role)
+        } catch {
+            warn("could not ask the access agent for \(role): \(error); running with your own credentials")
+            return nil
+        }
+        guard let grant else {
+            warn(
+                "no break-glass grant for \(role) is held; the steps run with your own credentials. "
+                    + "To use the role: breakglass access request \(role) --runbook \(runbook.id) --reason TEXT")
+            return nil
+        }
+        if let granted = grant.runbook, granted != runbook.id {
+            warn("the grant for \(role) was derived from runbook \(granted); calls of \(runbook.id) that \(granted) does not make are refused")
+        }
+        return grant
+    }
+
+    func warn(_ text: String) {
+        FileHandle.standardError.write(Data("breakglass: \(TerminalText.sanitize(text))\n".utf8))
     }
 
     /// Answers from the command line's flags; on a terminal without --yes, asks.
