@@ -133,12 +133,14 @@ public struct RunbookRunState: Sendable, Equatable {
         return RunbookRenderContext(params: params, outputs: outputs)
     }
 
-    /// The values each finished `do` changed, as they were before: what an undo runbook puts back.
+    /// Each finished `do` with the values it changed, as they were before: what an undo runbook puts back.
     public func changes(_ runbook: Runbook) -> [RunbookRecordedChange] {
         var out: [RunbookRecordedChange] = []
         for (i, state) in steps.enumerated() where state.status == .done {
-            guard i < runbook.steps.count, case .do(let d) = runbook.steps[i].kind, let input = state.input, let before = state.before else { continue }
-            out.append(RunbookRecordedChange(step: i, operation: d.call.operation, input: input, before: before))
+            // A change with nothing recorded before it (a reboot, a purge, a read that failed) is
+            // listed too, so the undo runbook can say what it does not put back.
+            guard i < runbook.steps.count, case .do(let d) = runbook.steps[i].kind, let input = state.input else { continue }
+            out.append(RunbookRecordedChange(step: i, operation: d.call.operation, input: input, before: state.before ?? AWSObject()))
         }
         return out
     }
