@@ -262,14 +262,11 @@ import Testing
 
             let put = try await call(c, "lambda", "PutFunctionConcurrency", ["FunctionName": "ingest", "ReservedConcurrentExecutions": 5])
             #expect(put["ReservedConcurrentExecutions"]?.int == 5, "\(put)")
-            // moto 5.2.1 rejects every signed Lambda request without a body (botocore's DELETE and GET
-            // too: SignatureDoesNotMatch), so DeleteFunctionConcurrency is checked for shape offline
-            // below; this known issue turns into a failure once moto accepts it.
-            try await withKnownIssue("moto 5.2.1 rejects signed bodiless Lambda requests") {
-                _ = try await call(c, "lambda", "DeleteFunctionConcurrency", ["FunctionName": "ingest"])
-            } matching: { issue in
-                issue.error.map { "\($0)".contains("SignatureDoesNotMatch") } ?? false
-            }
+            // Bodiless: a DELETE signs the empty payload's hash (X-Amz-Content-SHA256), which moto needs.
+            let deleted = try await call(c, "lambda", "DeleteFunctionConcurrency", ["FunctionName": "ingest"])
+            #expect(deleted == [:], "\(deleted)")
+            let after = try await call(c, "lambda", "GetFunctionConcurrency", ["FunctionName": "ingest"])
+            #expect(after["ReservedConcurrentExecutions"]?.isNull ?? true, "\(after)")
         }
     }
 

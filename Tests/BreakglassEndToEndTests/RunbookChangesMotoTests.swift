@@ -131,14 +131,8 @@ import Testing
                 "FunctionName": "ingest", "Runtime": "python3.12", "Role": role.value(at: try AWSPath("Role.Arn")) ?? "", "Handler": "index.handler",
                 "Code": ["ZipFile": .string(RunbookFixtures.lambdaZip)],
             ])
-            // The read is a signed GET without a body, which moto 5.2.1 rejects (see docs/ARCHITECTURE.md);
-            // this turns into a failure once moto (or a client that signs x-amz-content-sha256) lets it through.
-            try await withKnownIssue("moto 5.2.1 rejects signed bodiless Lambda requests") {
-                try await roundTrip(c, "lambda.PutFunctionConcurrency", ["FunctionName": "ingest", "ReservedConcurrentExecutions": 0],
-                                    expectBefore: ["ReservedConcurrentExecutions": nil])
-            } matching: { issue in
-                issue.error.map { "\($0)".contains("SignatureDoesNotMatch") } ?? false
-            }
+            try await roundTrip(c, "lambda.PutFunctionConcurrency", ["FunctionName": "ingest", "ReservedConcurrentExecutions": 0],
+                                expectBefore: ["ReservedConcurrentExecutions": nil])
         }
     }
 

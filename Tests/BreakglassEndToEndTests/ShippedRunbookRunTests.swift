@@ -12,7 +12,6 @@ import Testing
 @Suite struct ShippedRunbookRunTests {
     static let stops: [String: (reason: String, match: String)] = [
         "ec2-reboot": ("moto reports every running instance's status checks as ok, so the check that they are impaired fails", "instanceStatus.status"),
-        "freeze-ingestion": ("moto 5.2.1 answers SignatureDoesNotMatch to a signed GetFunctionConcurrency once the function exists; boto3 1.43 gets the same answer", "SignatureDoesNotMatch"),
     ]
 
     struct RunFailed: Error, CustomStringConvertible {

@@ -25,6 +25,9 @@ extension AWSClient {
         }
     }
 
+    /// SHA-256 of no bytes, in hex.
+    static let emptyPayloadSHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
     func restJSON(_ operation: AWSOperation, _ input: AWSValue, region: String) async throws(AWSError) -> CallResult {
         guard let http = operation.http else { throw .configuration("\(operation.service.name) \(operation.name) has no HTTP binding") }
         let name = "\(operation.service.signingName).\(operation.name)"
@@ -44,7 +47,13 @@ extension AWSClient {
         path += rest
         let sendsBody = http.method == "PUT" || http.method == "POST"
         let bytes = sendsBody ? Array(JSON.encode(.object(body)).utf8) : []
-        let headers = sendsBody ? [HTTPHeader("Content-Type", "application/json")] : []
+        // A bodiless request (GET, DELETE) also signs the empty payload's hash as X-Amz-Content-SHA256.
+        // AWS accepts the header on every service; moto 5.2.1's Lambda checks a bodiless request's
+        // signature against it and fails without it (botocore, which omits it, fails there too).
+        let headers =
+            sendsBody
+            ? [HTTPHeader("Content-Type", "application/json")]
+            : [HTTPHeader("X-Amz-Content-SHA256", Self.emptyPayloadSHA256)]
         let finalPath = path
         return try await journaling(operation.service, operation.name, region: region, input: input, mutating: operation.mutates, { () async throws(AWSError) -> CallResult in
         try await withRetries(operation: name, mutating: operation.mutates) { () async throws(AWSError) -> CallResult in
