@@ -11,7 +11,7 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "Shared config profile. Default: AWS_PROFILE, then \"default\". Naming one ignores AWS_ACCESS_KEY_ID.")
     var profile: String?
 
-    @Option(help: "MFA code, when the profile assumes a role that requires one (mfa_serial).")
+    @Option(help: "MFA code: for the profile's role when it requires one (mfa_serial); for `access request`, for the break-glass role.")
     var mfaCode: String?
 
     @OptionGroup var config: ConfigOptions
