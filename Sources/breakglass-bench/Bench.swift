@@ -4,12 +4,12 @@ import Foundation
 
 /// Measures the targets in DESIGN.md. Each subcommand prints medians; `--output json` for machines.
 @main
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "breakglass-bench",
         abstract: "Measure Breakglass against its performance targets (see docs/PERFORMANCE.md).",
         version: BreakglassVersion.string,
-        subcommands: [SignBench.self, AuditBench.self])
+        subcommands: [SignBench.self, AuditBench.self, RunbookBench.self])
 }
 
 /// Median wall time of one SigV4 signature of a typical form-encoded POST with a session token and a
