@@ -69,6 +69,16 @@ struct RunbookEngineTests {
         return run
     }
 
+    /// Up to the moment the confirmed `do` (step 3) is being sent.
+    static func toSending(_ rb: Runbook) throws -> RunbookRunState {
+        var run = try toConfirmation(rb)
+        _ = RunbookEngine.next(&run, rb, now: t0)
+        try RunbookEngine.apply(.confirmed(step: 2, by: "a", typed: "prod-web"), to: &run, rb, now: t0)
+        _ = RunbookEngine.next(&run, rb, now: t0)
+        try RunbookEngine.apply(.sending(step: 2), to: &run, rb, now: t0)
+        return run
+    }
+
     @Test func aRunGoesThroughEveryKindOfStep() throws {
         let rb = try Self.runbook()
         var run = try Self.toConfirmation(rb)
@@ -191,11 +201,7 @@ struct RunbookEngineTests {
 
     @Test func aWaitTimesOutAtItsDeadlineNotBefore() throws {
         let rb = try Self.runbook()
-        var run = try Self.toConfirmation(rb)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.confirmed(step: 2, by: "a", typed: "prod-web"), to: &run, rb, now: Self.t0)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.sending(step: 2), to: &run, rb, now: Self.t0)
+        var run = try Self.toSending(rb)
         try RunbookEngine.apply(.answered(step: 2, purpose: nil, value: [:], requestID: nil), to: &run, rb, now: Self.t0)
         var clock = Self.t0
         var reads = 0
@@ -223,11 +229,7 @@ struct RunbookEngineTests {
 
     @Test func anUnknownOutcomeIsVerifiedAndNeverSentAgainByItself() throws {
         let rb = try Self.runbook()
-        var run = try Self.toConfirmation(rb)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.confirmed(step: 2, by: "a", typed: "prod-web"), to: &run, rb, now: Self.t0)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.sending(step: 2), to: &run, rb, now: Self.t0)
+        var run = try Self.toSending(rb)
         try RunbookEngine.apply(.sendUnknown(step: 2, message: "connection reset after the request was sent"), to: &run, rb, now: Self.t0)
         #expect(run.steps[2].status == .outcomeUnknown)
         // The next action is a read, never a send.
@@ -251,11 +253,7 @@ struct RunbookEngineTests {
 
     @Test func aVerificationThatShowsTheChangeMarksTheStepDone() throws {
         let rb = try Self.runbook()
-        var run = try Self.toConfirmation(rb)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.confirmed(step: 2, by: "a", typed: "prod-web"), to: &run, rb, now: Self.t0)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.sending(step: 2), to: &run, rb, now: Self.t0)
+        var run = try Self.toSending(rb)
         try RunbookEngine.apply(.sendUnknown(step: 2, message: "timed out"), to: &run, rb, now: Self.t0)
         _ = RunbookEngine.next(&run, rb, now: Self.t0)
         let scaled: AWSValue = ["AutoScalingGroups": [["AutoScalingGroupName": "prod-web", "DesiredCapacity": "8"]]]
@@ -273,11 +271,7 @@ struct RunbookEngineTests {
     ])
     func resumeSettlesAnInterruptedSendFromTheAuditTrail(record: RunbookSendRecord, status: RunbookStepStatus, sent: Bool) throws {
         let rb = try Self.runbook()
-        var run = try Self.toConfirmation(rb)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.confirmed(step: 2, by: "a", typed: "prod-web"), to: &run, rb, now: Self.t0)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.sending(step: 2), to: &run, rb, now: Self.t0)
+        var run = try Self.toSending(rb)
         // ...killed here.
         RunbookEngine.reconcile(&run, records: [2: record], now: Self.t0 + 100)
         #expect(run.steps[2].status == status)
@@ -338,11 +332,7 @@ struct RunbookEngineTests {
 
     @Test func aRunStateSurvivesItsJSONForm() throws {
         let rb = try Self.runbook()
-        var run = try Self.toConfirmation(rb)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.confirmed(step: 2, by: "a", typed: "prod-web"), to: &run, rb, now: Self.t0)
-        _ = RunbookEngine.next(&run, rb, now: Self.t0)
-        try RunbookEngine.apply(.sending(step: 2), to: &run, rb, now: Self.t0)
+        var run = try Self.toSending(rb)
         try RunbookEngine.apply(.sendUnknown(step: 2, message: "reset"), to: &run, rb, now: Self.t0)
         _ = RunbookEngine.next(&run, rb, now: Self.t0)
         try RunbookEngine.apply(.answered(step: 2, purpose: .verify, value: Self.group, requestID: nil), to: &run, rb, now: Self.t0)

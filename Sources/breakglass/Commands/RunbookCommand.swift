@@ -35,6 +35,31 @@ func reportRunbookProblems(_ problems: [SourceError]) {
     FileHandle.standardError.write(Data(lines.joined().utf8))
 }
 
+extension RunbookCatalog {
+    /// The runbook `id`, or exit 2 after saying why not: no such id (with the nearest one), or an id
+    /// two files share. Problems with runbooks that did not load are printed too, since the one
+    /// asked for may be among them.
+    func find(_ id: String) throws(ExitCode) -> Runbook {
+        guard let runbook = runbook(id) else {
+            let ids = runbooks.map(\.id)
+            var message = "no runbook `\(id)`"
+            if let near = Suggestion.closest(to: id, in: ids) {
+                message += "; did you mean `\(near)`?"
+            } else if !ids.isEmpty {
+                message += "; runbooks: \(ids.joined(separator: ", "))"
+            }
+            FileHandle.standardError.write(Data("breakglass: error: \(TerminalText.sanitize(message))\n".utf8))
+            reportRunbookProblems(unreadable + problems)
+            throw ExitCode(2)
+        }
+        if duplicatedIDs.contains(id) {
+            reportRunbookProblems(problems.filter { $0.field == FieldPath([.key("id")]) && $0.message.contains("`\(id)`") })
+            throw ExitCode(2)
+        }
+        return runbook
+    }
+}
+
 struct RunbookListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -75,24 +100,7 @@ struct RunbookShowCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try config.load()
-        let catalog = RunbookDiscovery.current().catalog(loaded.config)
-        guard let runbook = catalog.runbook(id) else {
-            let ids = catalog.runbooks.map(\.id)
-            var message = "no runbook `\(id)`"
-            if let near = Suggestion.closest(to: id, in: ids) {
-                message += "; did you mean `\(near)`?"
-            } else if !ids.isEmpty {
-                message += "; runbooks: \(ids.joined(separator: ", "))"
-            }
-            FileHandle.standardError.write(Data("breakglass: error: \(TerminalText.sanitize(message))\n".utf8))
-            // A runbook that did not load may be the one asked for: say why it did not.
-            reportRunbookProblems(catalog.unreadable + catalog.problems)
-            throw ExitCode(2)
-        }
-        if catalog.duplicatedIDs.contains(id) {
-            reportRunbookProblems(catalog.problems.filter { $0.field == FieldPath([.key("id")]) && $0.message.contains("`\(id)`") })
-            throw ExitCode(2)
-        }
+        let runbook = try RunbookDiscovery.current().catalog(loaded.config).find(id)
         switch output {
         case .json: print(JSON.encode(RunbookListing.showJSON(runbook, file: runbook.file), pretty: true))
         case .table: print(RunbookListing.show(runbook, file: runbook.file, width: isatty(STDOUT_FILENO) == 1 ? outputWidth() : 100))

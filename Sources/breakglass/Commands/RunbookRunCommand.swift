@@ -110,18 +110,7 @@ struct RunSession {
 
     /// The runbook `id`, refusing one that does not load or does not lint clean.
     func runbook(_ id: String) throws -> Runbook {
-        guard let runbook = catalog.runbook(id), !catalog.duplicatedIDs.contains(id) else {
-            let ids = catalog.runbooks.map(\.id)
-            var message = "no runbook `\(id)`"
-            if let near = Suggestion.closest(to: id, in: ids) {
-                message += "; did you mean `\(near)`?"
-            } else if !ids.isEmpty {
-                message += "; runbooks: \(ids.joined(separator: ", "))"
-            }
-            FileHandle.standardError.write(Data("breakglass: error: \(TerminalText.sanitize(message))\n".utf8))
-            reportRunbookProblems(catalog.unreadable + catalog.problems)
-            throw ExitCode(2)
-        }
+        let runbook = try catalog.find(id)
         let problems = RunbookLinter.lint(runbook, config: hasConfigFile ? config : nil)
         if !problems.isEmpty {
             reportRunbookProblems(problems)
