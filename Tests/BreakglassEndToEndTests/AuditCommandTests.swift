@@ -164,8 +164,18 @@ final class StateDir {
         var kills = 0
         for round in 0..<30 {
             let writer = try BackgroundProcess(BreakglassBinary.benchPath, ["audit", "--state", dir.db, "--count", "1000000", "--writer", "r\(round)"])
-            // Let it get going (start-up takes a few ms), then kill it at a random moment.
-            usleep(UInt32.random(in: 30_000...120_000, using: &generator))
+            // Let it get going: wait until its first entry is in (start-up takes longer on a busy
+            // machine), then kill it at a random moment while it writes.
+            let started = Date()
+            while Date().timeIntervalSince(started) < 20, !writer.hasExited {
+                if let store = try? Store.open(path: dir.db) {
+                    let head = (try? AuditLog(store: store).head())?.seq ?? 0
+                    store.close()
+                    if head > previous { break }
+                }
+                usleep(5_000)
+            }
+            usleep(UInt32.random(in: 0...60_000, using: &generator))
             writer.signal(SIGKILL)
             if writer.wait(timeout: 10) == 128 + SIGKILL { kills += 1 }
             let store = try Store.open(path: dir.db)

@@ -101,7 +101,7 @@ struct DoctorCommandTests {
         }
         let good = try Self.doctor(["--config", configPath, "--state", statePath], in: home.path, environment: env)
         #expect(good.status == 0, "\(good.stdout)")
-        #expect(good.stdout.contains("PASS  state store") && good.stdout.contains("(schema 1, WAL mode, pages sound)"), "\(good.stdout)")
+        #expect(good.stdout.contains("PASS  state store") && good.stdout.contains("(schema \(Store.schemaVersion), WAL mode, pages sound)"), "\(good.stdout)")
         #expect(good.stdout.contains("PASS  audit chain     intact: 3 entries, head is entry 3"), "\(good.stdout)")
 
         let store = try Store.open(path: statePath)
