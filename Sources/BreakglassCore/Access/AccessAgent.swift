@@ -164,11 +164,12 @@ public final class AccessAgentServer: @unchecked Sendable {
         guard let fd = UnixSocket.makeSocket(), var addr = UnixSocket.address(socketPath) else {
             throw .system("socket(): \(String(cString: strerror(errno)))")
         }
-        let old = umask(0o177)
+        // No umask(2) around bind: it is process-wide, and a console or test process creates other
+        // files at the same time. The folder is 0700, so the socket is reachable by nobody else in
+        // the moment before the chmod below.
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        umask(old)
         guard bound == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
