@@ -101,10 +101,7 @@ struct AccessRequestCommand: AsyncParsableCommand {
         var policy: SessionPolicy?
         if let id = runbook {
             let catalog = RunbookDiscovery.current().catalog(config)
-            guard let book = catalog.runbook(id) else {
-                let ids = catalog.runbooks.map(\.id)
-                throw ValidationError("no runbook `\(id)`" + (Suggestion.closest(to: id, in: ids).map { "; did you mean `\($0)`?" } ?? ""))
-            }
+            let book = try catalog.find(id)
             if let needed = book.access?.value, needed != role.id {
                 throw ValidationError("runbook \(id) runs under role \(needed), not \(role.id); request \(needed)")
             }
@@ -113,12 +110,7 @@ struct AccessRequestCommand: AsyncParsableCommand {
                 reportRunbookProblems(problems)
                 throw ValidationError("runbook \(id) has problems (above); fix them before requesting access for it")
             }
-            var given: [String: String] = [:]
-            for p in params {
-                guard let eq = p.firstIndex(of: "="), eq != p.startIndex else { throw ValidationError("--param \(p): expected name=value") }
-                given[String(p[..<eq])] = String(p[p.index(after: eq)...])
-            }
-            switch RunbookParams.resolve(book, given: given) {
+            switch RunbookParams.resolve(book, given: try runbookParams(params)) {
             case .failure(let problems): throw ValidationError(problems.description)
             case .success(let values):
                 do {

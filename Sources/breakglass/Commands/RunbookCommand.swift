@@ -35,6 +35,16 @@ func reportRunbookProblems(_ problems: [SourceError]) {
     FileHandle.standardError.write(Data(lines.joined().utf8))
 }
 
+/// `--param name=value` options as a dictionary; a later value for the same name wins.
+func runbookParams(_ options: [String]) throws(ValidationError) -> [String: String] {
+    var given: [String: String] = [:]
+    for p in options {
+        guard let eq = p.firstIndex(of: "="), eq != p.startIndex else { throw ValidationError("--param \(p): expected name=value") }
+        given[String(p[..<eq])] = String(p[p.index(after: eq)...])
+    }
+    return given
+}
+
 extension RunbookCatalog {
     /// The runbook `id`, or exit 2 after saying why not: no such id (with the nearest one), or an id
     /// two files share. Problems with runbooks that did not load are printed too, since the one

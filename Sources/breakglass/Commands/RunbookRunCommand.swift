@@ -43,11 +43,8 @@ struct RunbookRunCommand: AsyncParsableCommand {
         if resume == nil && id == nil { throw report(ValidationError("name the runbook to run, or --resume RUN")) }
         let session = try RunSession.open(aws: aws, store: store)
         let runs = RunbookRunStore(store: session.store)
-        var given: [String: String] = [:]
-        for p in params {
-            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else { throw report(ValidationError("--param \(p): expected name=value")) }
-            given[String(p[..<eq])] = String(p[p.index(after: eq)...])
-        }
+        let given: [String: String]
+        do { given = try runbookParams(params) } catch { throw report(error) }
 
         var existing: RunbookRunStore.Record?
         let runbook: Runbook
@@ -83,9 +80,6 @@ struct RunbookRunCommand: AsyncParsableCommand {
 struct RunSession {
     let aws: AWSOptions
     let config: BreakglassConfig
-    /// Whether a configuration file was found: access roles are checked against it only then, as
-    /// `runbook lint` does.
-    let hasConfigFile: Bool
     let catalog: RunbookCatalog
     let store: Store
     let storePath: String
@@ -105,13 +99,15 @@ struct RunSession {
         let catalog = RunbookDiscovery.current().catalog(config)
         let opened: Store
         do { opened = try store.open() } catch { throw report(error) }
-        return RunSession(aws: aws, config: config, hasConfigFile: loaded.found != nil, catalog: catalog, store: opened, storePath: store.path)
+        return RunSession(aws: aws, config: config, catalog: catalog, store: opened, storePath: store.path)
     }
 
     /// The runbook `id`, refusing one that does not load or does not lint clean.
     func runbook(_ id: String) throws -> Runbook {
         let runbook = try catalog.find(id)
-        let problems = RunbookLinter.lint(runbook, config: hasConfigFile ? config : nil)
+        // Access roles are checked against a configuration file only when one was found (its
+        // `file` is set), as `runbook lint` does.
+        let problems = RunbookLinter.lint(runbook, config: config.file == nil ? nil : config)
         if !problems.isEmpty {
             reportRunbookProblems(problems)
             FileHandle.standardError.write(Data("breakglass: error: \(id) has lint errors; fix them before running it (breakglass runbook lint)\n".utf8))
