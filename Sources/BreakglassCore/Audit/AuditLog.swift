@@ -24,25 +24,30 @@ public final class AuditLog: Sendable {
     /// and returns the linked entry once it is durably committed.
     @discardableResult
     public func append(_ draft: AuditDraft) throws -> AuditEntry {
+        try store.write { c in try append(draft, in: c) }
+    }
+
+    /// Appends `draft` inside a write transaction the caller holds (`Store.write`), so a change of
+    /// state and the entry that records it commit together or not at all.
+    @discardableResult
+    public func append(_ draft: AuditDraft, in c: SQLiteConnection) throws -> AuditEntry {
         let at = ISO8601.formatMilliseconds(clock())
-        return try store.write { c in
-            let head = try Self.head(c)
-            let entry = AuditEntry.link(draft, seq: (head?.seq ?? 0) + 1, at: at, prevHash: head?.hash ?? AuditEntry.genesis)
-            let d = entry.draft
-            try c.query(
-                "INSERT INTO audit (\(Self.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    .integer(entry.seq), .text(entry.at), .text(d.kind), .text(d.actor.user), .optional(d.actor.sshClient),
-                    .optional(d.actor.callerARN), .optional(d.context.role), .optional(d.service), .optional(d.operation),
-                    .optional(d.region), .optional(d.parameters), .optional(d.requestID), .optional(d.outcome), .optional(d.detail),
-                    .optional(d.context.incident), .optional(d.context.drill), .optional(d.context.runbook), .optional(d.context.step),
-                    .optional(d.intentSeq), .text(entry.prevHash), .text(entry.hash),
-                ])
-            try c.query(
-                "INSERT INTO meta (key, value) VALUES ('audit.head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [.text("\(entry.seq) \(entry.hash)")])
-            return entry
-        }
+        let head = try Self.head(c)
+        let entry = AuditEntry.link(draft, seq: (head?.seq ?? 0) + 1, at: at, prevHash: head?.hash ?? AuditEntry.genesis)
+        let d = entry.draft
+        try c.query(
+            "INSERT INTO audit (\(Self.columns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                .integer(entry.seq), .text(entry.at), .text(d.kind), .text(d.actor.user), .optional(d.actor.sshClient),
+                .optional(d.actor.callerARN), .optional(d.context.role), .optional(d.service), .optional(d.operation),
+                .optional(d.region), .optional(d.parameters), .optional(d.requestID), .optional(d.outcome), .optional(d.detail),
+                .optional(d.context.incident), .optional(d.context.drill), .optional(d.context.runbook), .optional(d.context.step),
+                .optional(d.intentSeq), .text(entry.prevHash), .text(entry.hash),
+            ])
+        try c.query(
+            "INSERT INTO meta (key, value) VALUES ('audit.head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [.text("\(entry.seq) \(entry.hash)")])
+        return entry
     }
 
     /// The (seq, hash) recorded with the last append; nil before the first.

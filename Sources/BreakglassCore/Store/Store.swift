@@ -211,6 +211,80 @@ public final class Store: @unchecked Sendable {
             holder_pid INTEGER
         ) STRICT;
         """,
+        // 4: incidents, the alarms in them, what the daemon last knew of every alarm, the pages sent
+        // for them, and the lease that lets one watch daemon at a time page.
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            grp TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            runbooks TEXT NOT NULL,
+            state TEXT NOT NULL,
+            escalation TEXT NOT NULL,
+            next_at TEXT,
+            opened_at TEXT NOT NULL,
+            acknowledged_at TEXT,
+            acknowledged_by TEXT,
+            resolved_at TEXT,
+            resolved_by TEXT,
+            drill TEXT
+        ) STRICT;
+        CREATE UNIQUE INDEX incidents_one_open_per_group ON incidents (grp) WHERE state != 'resolved';
+        CREATE INDEX incidents_due ON incidents (next_at) WHERE state != 'resolved';
+        CREATE TABLE incident_alarms (
+            incident INTEGER NOT NULL REFERENCES incidents (id),
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            joined_at TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            PRIMARY KEY (incident, region, name)
+        ) STRICT;
+        CREATE TABLE alarm_states (
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            since TEXT NOT NULL,
+            incident INTEGER,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (region, name)
+        ) STRICT;
+        CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            incident INTEGER NOT NULL REFERENCES incidents (id),
+            firing INTEGER NOT NULL,
+            stage INTEGER NOT NULL,
+            pass INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            action TEXT NOT NULL,
+            contact TEXT NOT NULL,
+            contact_name TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            target TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT,
+            last_attempt_at TEXT,
+            delivered_at TEXT,
+            detail TEXT,
+            reference TEXT,
+            UNIQUE (incident, firing, contact, channel, action)
+        ) STRICT;
+        CREATE INDEX pages_due ON pages (next_attempt_at) WHERE status = 'pending';
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        ) STRICT;
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }
