@@ -1,3 +1,4 @@
+import BreakglassAWS
 import BreakglassCore
 import Foundation
 import Testing
@@ -74,6 +75,18 @@ struct IncidentTrackerTests {
         let d = IncidentTracker.observe(
             region: "us-east-1", alarms: [Self.alarm("prod-api", .alarm, at: 300)], records: records, open: [], rules: Self.rules)
         #expect(d.openings.count == 1)
+    }
+
+    @Test("a timestamp finer than the stored millisecond is the same episode")
+    func subMillisecond() throws {
+        // What the store keeps: the millisecond text of the time, parsed back.
+        let sent = Date(timeIntervalSince1970: 1_795_280_327.794)
+        let stored = try #require(ISO8601.parse(ISO8601.formatMilliseconds(sent)))
+        let records = [Self.key("prod-api"): AlarmRecord(state: .alarm, since: stored, incident: 3)]
+        var alarm = Self.alarm("prod-api", .alarm)
+        alarm.updated = sent
+        let d = IncidentTracker.observe(region: "us-east-1", alarms: [alarm], records: records, open: [], rules: Self.rules)
+        #expect(d.openings.isEmpty && d.changes.isEmpty)
     }
 
     @Test("an incident resolved while its alarm stays in ALARM is not opened again")

@@ -111,7 +111,7 @@ public enum IncidentTracker {
         for alarm in alarms where alarm.region == region {
             let key = AlarmKey(region: region, name: alarm.name)
             let before = known[key]
-            let entered = alarm.state == .alarm && (before == nil || before?.state != .alarm || before?.since != alarm.updated)
+            let entered = alarm.state == .alarm && (before == nil || before?.state != .alarm || !sameInstant(before?.since, alarm.updated))
             var record = AlarmRecord(state: alarm.state, since: alarm.updated, incident: alarm.state == .alarm ? before?.incident : nil)
 
             if entered {
@@ -143,5 +143,13 @@ public enum IncidentTracker {
             if allOK && !joining { decisions.autoResolved.append(incident.id) }
         }
         return decisions
+    }
+
+    /// Timestamps are stored to the millisecond (truncated), and CloudWatch may send finer ones:
+    /// within two milliseconds is the same instant. Two real state changes of one alarm are never
+    /// that close.
+    static func sameInstant(_ a: Date?, _ b: Date) -> Bool {
+        guard let a else { return false }
+        return abs(a.timeIntervalSince(b)) < 0.002
     }
 }
