@@ -11,7 +11,8 @@ import Darwin
 /// A small HTTP/1.1 server on 127.0.0.1 for tests of what the client does when the network or AWS
 /// misbehaves. It answers each request with the next behaviour of its script (then `otherwise`), one
 /// connection at a time, always with `Connection: close`, and counts the requests it received per
-/// operation (the part of X-Amz-Target after the last dot, or the form body's Action).
+/// operation (the part of X-Amz-Target after the last dot, or the form body's Action). It also keeps
+/// each request as received (`requests`), for tests of what a client put on the wire.
 public final class FaultServer: Sendable {
     public enum Behaviour: Sendable {
         /// Answer with this status, headers and body.
@@ -66,6 +67,27 @@ public final class FaultServer: Sendable {
     /// Requests received in all.
     public var totalReceived: Int { core.state.withLock { $0.total } }
 
+    /// Every request received, in order (a request is recorded once it has been read in full,
+    /// before it is answered).
+    public var requests: [ReceivedRequest] { core.state.withLock { $0.received } }
+
+    /// One request as it arrived: the request line's method and target, the headers in order, and
+    /// the Content-Length body.
+    public struct ReceivedRequest: Sendable, Equatable {
+        public var method: String
+        /// The request target as sent: the path with its query, if any.
+        public var path: String
+        public var headers: [HTTPHeader]
+        public var body: [UInt8]
+
+        /// The first header of that name, ignoring case.
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    }
+
     /// A port on 127.0.0.1 nobody listens on (bound, then released).
     public static func unusedPort() throws -> Int {
         let fd = socket(AF_INET, LoopbackSocket.streamType, 0)
@@ -84,6 +106,7 @@ public final class FaultServer: Sendable {
         var script: [Behaviour]
         var counts: [String: Int] = [:]
         var total = 0
+        var received: [ReceivedRequest] = []
         var stopping = false
         var stopped = false
         var listener: Int32
@@ -137,6 +160,7 @@ public final class FaultServer: Sendable {
             }
             let behaviour = state.withLock { s -> Behaviour in
                 s.total += 1
+                s.received.append(request.received)
                 if let op = request.operation { s.counts[op, default: 0] += 1 }
                 return s.script.isEmpty ? otherwise : s.script.removeFirst()
             }
@@ -184,7 +208,9 @@ public final class FaultServer: Sendable {
         static func reason(_ status: Int) -> String {
             switch status {
             case 200: "OK"
+            case 202: "Accepted"
             case 400: "Bad Request"
+            case 429: "Too Many Requests"
             case 500: "Internal Server Error"
             case 502: "Bad Gateway"
             case 503: "Service Unavailable"
@@ -219,6 +245,20 @@ public final class FaultServer: Sendable {
                     return String(pair.dropFirst("Action=".count))
                 }
                 return nil
+            }
+
+            var received: ReceivedRequest {
+                let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+                let requestLine = lines.first.map { $0.split(separator: " ") } ?? []
+                var headers: [HTTPHeader] = []
+                for line in lines.dropFirst() {
+                    guard let colon = line.firstIndex(of: ":") else { continue }
+                    headers.append(HTTPHeader(
+                        String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+                }
+                return ReceivedRequest(
+                    method: requestLine.first.map(String.init) ?? "", path: requestLine.count > 1 ? String(requestLine[1]) : "",
+                    headers: headers, body: body)
             }
         }
 
