@@ -443,6 +443,17 @@ public final class IncidentStore: Sendable {
 
     // MARK: - Reading
 
+    /// A random id made once per state file, so PagerDuty dedup keys and webhook delivery ids from
+    /// two hosts (whose incident numbers both start at 1) never collide.
+    public func instanceID() throws -> String {
+        try store.write { c in
+            if let id = try c.query("SELECT value FROM meta WHERE key = 'instance'").first?.text("value") { return id }
+            let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+            try c.query("INSERT INTO meta (key, value) VALUES ('instance', ?)", [.text(String(id))])
+            return String(id)
+        }
+    }
+
     public func incident(_ id: Int64) throws -> Incident? {
         try store.read { c in
             guard try c.query("SELECT id FROM incidents WHERE id = ?", [.integer(id)]).first != nil else { return nil }
