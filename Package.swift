@@ -57,13 +57,15 @@ let package = Package(
         .testTarget(
             name: "BreakglassAWSTests", dependencies: ["BreakglassAWS", "BreakglassTestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "BreakglassCoreTests", dependencies: ["BreakglassCore", "BreakglassTestSupport"]),
+        .testTarget(
+            name: "BreakglassCoreTests",
+            dependencies: ["BreakglassCore", "BreakglassTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "BreakglassTUITests", dependencies: ["BreakglassTUI", "BreakglassTestSupport"],
             exclude: ["__Snapshots__"]),
         .testTarget(
             name: "BreakglassEndToEndTests",
-            dependencies: ["BreakglassTestSupport", "BreakglassCore", "BreakglassAWS"]),
+            dependencies: ["BreakglassTestSupport", "BreakglassCore", "BreakglassAWS", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v6]
 )

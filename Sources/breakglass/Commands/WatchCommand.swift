@@ -78,7 +78,9 @@ struct WatchCommand: AsyncParsableCommand {
                 sender: { page in
                     // Each page's SNS Publish is journaled under its incident.
                     let scoped = client.journaled(journal.with(context: AuditContext(incident: String(page.incident))))
-                    return ChannelSender(aws: scoped, http: http, environment: environment, smsRegion: smsRegion)
+                    // A stalled webhook must not sit on a page for the AWS client's 30 s.
+                    return ChannelSender(
+                        aws: scoped, http: http, environment: environment, smsRegion: smsRegion, timeouts: HTTPTimeouts(connect: 3, total: 10))
                 },
                 actor: actor, log: Self.log)
         } catch {
