@@ -1,0 +1,321 @@
+import BreakglassAWS
+import BreakglassCore
+import BreakglassTestSupport
+import Crypto
+import Foundation
+import Testing
+
+/// `breakglass watch` as a real process against moto with IAM checks on: alarms open incidents,
+/// SNS topics (read back through subscribed SQS queues) receive exactly the expected pages in
+/// order and on time, acknowledging and resolving stop what they must, webhooks are signed, and a
+/// second daemon sends nothing until the first dies.
+@Suite(.serialized) struct WatchMotoTests {
+    /// A sandbox for one test: two SNS topics read through SQS queues, an alarm, a webhook receiver,
+    /// a config and a state folder.
+    final class Rig: @unchecked Sendable {
+        let server: LocalAWSServer
+        let client: AWSClient
+        let state = try! StateDir()
+        let webhook: FaultServer
+        var queues: [String: String] = [:]
+        var topics: [String: String] = [:]
+        var config = ""
+        var configPath: String { state.path + "/breakglass.yaml" }
+        var daemons: [BackgroundProcess] = []
+        static let secret = "webhook-signing-secret-for-tests"
+
+        init(server: LocalAWSServer) throws {
+            self.server = server
+            client = server.client()
+            webhook = try FaultServer([], otherwise: .respond(200, [], "ok"))
+        }
+
+        func call(_ service: String, _ name: String, _ input: AWSValue = [:]) async throws -> AWSValue {
+            try await client.call(AWSCatalog.lookup(service: service, name: name), input, region: "us-east-1").value
+        }
+
+        /// A topic named `name` whose messages land in a queue of the same name.
+        func pager(_ name: String) async throws {
+            let topic = try #require(try await call("sns", "CreateTopic", ["Name": .string(name)])["TopicArn"]?.string)
+            let url = try #require(try await call("sqs", "CreateQueue", ["QueueName": .string(name)])["QueueUrl"]?.string)
+            let attrs = try await call("sqs", "GetQueueAttributes", ["QueueUrl": .string(url), "AttributeNames": ["QueueArn"]])
+            let arn = try #require(attrs["Attributes"]?["QueueArn"]?.string)
+            _ = try await call("sns", "Subscribe", ["TopicArn": .string(topic), "Protocol": "sqs", "Endpoint": .string(arn)])
+            topics[name] = topic
+            queues[name] = url
+        }
+
+        func alarm(_ name: String, _ state: String) async throws {
+            _ = try await call("cloudwatch", "PutMetricAlarm", [
+                "AlarmName": .string(name), "MetricName": "Latency", "Namespace": "Shop", "Statistic": "Average", "Period": 60,
+                "EvaluationPeriods": 1, "Threshold": 1, "ComparisonOperator": "GreaterThanThreshold",
+            ])
+            try await set(name, state)
+        }
+
+        func set(_ name: String, _ state: String) async throws {
+            _ = try await call("cloudwatch", "SetAlarmState", ["AlarmName": .string(name), "StateValue": .string(state), "StateReason": "test says so"])
+        }
+
+        /// Messages the queue has received since the last read, as the SNS messages' text (a read
+        /// hides what it returns for an hour, so each message is returned once).
+        func drain(_ name: String) async throws -> [String] {
+            let url = try #require(queues[name])
+            let got = try await call("sqs", "ReceiveMessage", ["QueueUrl": .string(url), "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0, "VisibilityTimeout": 3600])
+            var texts: [String] = []
+            for message in got["Messages"]?.array ?? [] {
+                let body = try JSON.decode(try #require(message["Body"]?.string))
+                texts.append(body["Message"]?.string ?? "")
+            }
+            return texts
+        }
+
+        func writeConfig(stages: String, reack: String? = nil, autoResolve: Bool = false) throws {
+            config = """
+                aws: { regions: [us-east-1] }
+                contacts:
+                  primary: { name: Primary on-call, sns: "\(topics["primary"] ?? "")" }
+                  secondary:
+                    name: Secondary
+                    sns: "\(topics["secondary"] ?? "")"
+                    webhook: { url: "\(webhook.endpoint)/hooks/page?token=t", secret_env: BG_TEST_WEBHOOK_SECRET }
+                escalation:
+                  default:
+                    stages:
+                \(stages)
+                \(reack.map { "    reack_after: \($0)" } ?? "")
+                response:
+                  - match: { alarm: "prod-*" }
+                    severity: 1
+                    escalation: default
+                    auto_resolve: \(autoResolve)
+                """
+            try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+
+        var environment: [String: String] {
+            var env = server.environment()
+            env["BG_TEST_WEBHOOK_SECRET"] = Self.secret
+            return env
+        }
+
+        @discardableResult
+        func startDaemon() throws -> BackgroundProcess {
+            let d = try BackgroundProcess(
+                BreakglassBinary.path,
+                ["watch", "--interval", "1", "--lease", "2s", "--page-retry", "200ms", "--config", configPath, "--state", state.db],
+                environment: environment)
+            daemons.append(d)
+            return d
+        }
+
+        func run(_ args: [String]) throws -> BreakglassBinary.Result {
+            try BreakglassBinary.run(args + ["--config", configPath, "--state", state.db], environment: environment)
+        }
+
+        func stop() {
+            for d in daemons { d.signal(SIGTERM) }
+            for d in daemons { _ = d.wait(timeout: 10) }
+            webhook.stop()
+        }
+    }
+
+    /// Polls `body` every 100 ms until it returns a value or `timeout` passes.
+    static func eventually<T>(_ timeout: Double, _ body: () async throws -> T?) async throws -> T? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let v = try await body() { return v }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    static func incidents(_ rig: Rig) throws -> [AWSValue] {
+        let r = try rig.run(["incidents", "--all", "--output", "json"])
+        guard r.status == 0 else { throw WatchTestError("incidents failed: \(r.stderr)") }
+        return try JSON.decode(Array(r.stdout.utf8)).array ?? []
+    }
+
+    struct WatchTestError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
+    @Test("stages page in order at their waits, exactly once each; the webhook is signed")
+    func escalatesInOrder() async throws {
+        try await MotoHarness.withServer { server in
+            let rig = try Rig(server: server)
+            defer { rig.stop() }
+            try await rig.pager("primary")
+            try await rig.pager("secondary")
+            try rig.writeConfig(stages: """
+                      - { notify: [primary], wait: 3s }
+                      - { notify: [secondary], wait: 3s }
+                """)
+            try await rig.alarm("prod-checkout-latency", "OK")
+            let daemon = try rig.startDaemon()
+            try await rig.set("prod-checkout-latency", "ALARM")
+
+            let first = try await Self.eventually(20) { () async throws -> (Date, [String])? in
+                let m = try await rig.drain("primary")
+                return m.isEmpty ? nil : (Date(), m)
+            }
+            let (primaryAt, primaryMessages) = try #require(first, "no page reached the primary: \(daemon.errors())")
+            #expect(primaryMessages.count == 1)
+            #expect(primaryMessages.first?.contains("prod-checkout-latency") == true)
+            #expect(primaryMessages.first?.contains("breakglass ack 1") == true)
+            #expect(try await rig.drain("secondary").isEmpty, "stage 2 must wait 3 s")
+
+            let second = try await Self.eventually(15) { () async throws -> Date? in try await rig.drain("secondary").isEmpty ? nil : Date() }
+            let secondaryAt = try #require(second, "stage 2 never paged: \(daemon.errors())")
+            let gap = secondaryAt.timeIntervalSince(primaryAt)
+            #expect(gap > 2.0 && gap < 7, "stage 2 paged \(gap) s after stage 1; its wait is 3 s")
+
+            // Signed webhook for the secondary, once.
+            let hook = try #require(try await Self.eventually(5) { rig.webhook.requests.first })
+            #expect(rig.webhook.requests.count == 1)
+            #expect(hook.method == "POST" && hook.path == "/hooks/page?token=t")
+            let timestamp = try #require(hook.header("X-Breakglass-Timestamp"))
+            let mac = HMAC<SHA256>.authenticationCode(for: Array((timestamp + ".").utf8) + hook.body, using: SymmetricKey(data: Array(Rig.secret.utf8)))
+            #expect(hook.header("X-Breakglass-Signature") == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+            let body = try JSON.decode(hook.body)
+            #expect(body["event"] == "trigger", "\(body)")
+            #expect(hook.header("X-Breakglass-Delivery")?.isEmpty == false)
+
+            #expect(!daemon.errors().contains("ALARM → ALARM"), "an alarm that stays in ALARM is not a new change each poll")
+            // After the last stage's wait the incident is exhausted: no more pages, and JSON says so.
+            try await Task.sleep(for: .seconds(4))
+            let lateP = try await rig.drain("primary"), lateS = try await rig.drain("secondary")
+            #expect(lateP.isEmpty && lateS.isEmpty, "\(lateP) \(lateS)")
+            let incident = try #require(try Self.incidents(rig).first)
+            #expect(incident["state"] == "open" && incident["next_page_at"] == .null, "\(incident)")
+            let pages = incident["pages"]?.array ?? []
+            let sns = pages.filter { $0["channel"] == "sns" }
+            #expect(sns.map { $0["who"]?.string ?? "" } == ["primary", "secondary"], "\(pages)")
+            #expect(sns.allSatisfy { $0["delivered"] == true })
+            // Every Publish went through the audit trail under the incident.
+            let log = AuditLog(store: try Store.open(path: rig.state.db))
+            let intents = try log.entries().filter { $0.draft.kind == "aws.intent" && $0.draft.operation == "Publish" }
+            #expect(intents.count == 2 && intents.allSatisfy { $0.draft.context.incident == "1" })
+            #expect(try log.verify().intact)
+        }
+    }
+
+    @Test("acknowledging stops the next stage; a flapping alarm opens no second incident")
+    func acknowledgeStops() async throws {
+        try await MotoHarness.withServer { server in
+            let rig = try Rig(server: server)
+            defer { rig.stop() }
+            try await rig.pager("primary")
+            try await rig.pager("secondary")
+            try rig.writeConfig(stages: """
+                      - { notify: [primary], wait: 3s }
+                      - { notify: [secondary], wait: 3s }
+                """)
+            try await rig.alarm("prod-db-writer", "OK")
+            let daemon = try rig.startDaemon()
+            try await rig.set("prod-db-writer", "ALARM")
+            let paged = try await Self.eventually(20) { try await rig.drain("primary").isEmpty ? nil : true }
+            #expect(paged == true, "\(daemon.errors())")
+            let ack = try rig.run(["ack", "1"])
+            #expect(ack.status == 0, "\(ack.stderr)")
+            // Flap while acknowledged.
+            try await rig.set("prod-db-writer", "OK")
+            try await Task.sleep(for: .seconds(1.5))
+            try await rig.set("prod-db-writer", "ALARM")
+            try await Task.sleep(for: .seconds(5))
+            #expect(try await rig.drain("secondary").isEmpty, "acknowledged: stage 2 must not page")
+            #expect(rig.webhook.requests.isEmpty)
+            let all = try Self.incidents(rig)
+            #expect(all.count == 1, "a flapping alarm opened another incident: \(all)")
+            #expect(all.first?["state"] == "acknowledged" && all.first?["acknowledged_by"]?.string?.isEmpty == false)
+            // The flap is on the incident's record, once per change seen, not once per poll.
+            let flaps = daemon.errors().split(separator: "\n").filter { $0.contains("incident 1: us-east-1/prod-db-writer") }
+            #expect((1...3).contains(flaps.count), "\(flaps)")
+        }
+    }
+
+    @Test("an acknowledged incident re-alerts after reack_after; resolving stops it")
+    func realertAndResolve() async throws {
+        try await MotoHarness.withServer { server in
+            let rig = try Rig(server: server)
+            defer { rig.stop() }
+            try await rig.pager("primary")
+            try await rig.pager("secondary")
+            try rig.writeConfig(stages: """
+                      - { notify: [primary], wait: 30s }
+                """, reack: "3s")
+            try await rig.alarm("prod-api-a", "OK")
+            try await rig.alarm("prod-api-b", "OK")
+            let daemon = try rig.startDaemon()
+            try await rig.set("prod-api-a", "ALARM")
+            #expect(try await Self.eventually(20) { try await rig.drain("primary").isEmpty ? nil : true } == true, "\(daemon.errors())")
+            #expect(try rig.run(["ack", "1"]).status == 0)
+            // Not resolved: the primary is paged again about 3 s after the acknowledgement.
+            let realert = try await Self.eventually(10) { try await rig.drain("primary").isEmpty ? nil : true }
+            #expect(realert == true, "no re-alert: \(daemon.errors())")
+            #expect(try rig.run(["ack", "1"]).status == 0)
+            let resolved = try rig.run(["resolve", "1"])
+            #expect(resolved.status == 0, "\(resolved.stderr)")
+            try await Task.sleep(for: .seconds(5))
+            let after = try await rig.drain("primary")
+            #expect(after.isEmpty, "resolved: no more re-alerts: \(after) \(daemon.errors())")
+            let incident = try #require(try Self.incidents(rig).first)
+            #expect(incident["state"] == "resolved" && incident["ttr_seconds"]?.double != nil, "\(incident)")
+        }
+    }
+
+    @Test("a second daemon sends nothing while the first lives, and takes over when it is killed")
+    func leaseTakeover() async throws {
+        try await MotoHarness.withServer { server in
+            let rig = try Rig(server: server)
+            defer { rig.stop() }
+            try await rig.pager("primary")
+            try await rig.pager("secondary")
+            try rig.writeConfig(stages: """
+                      - { notify: [primary], wait: 4s }
+                      - { notify: [secondary], wait: 30s }
+                """)
+            try await rig.alarm("prod-search", "OK")
+            let first = try rig.startDaemon()
+            #expect(try await Self.eventually(10) { first.errors().contains("holding the lease") ? true : nil } == true, "\(first.errors())")
+            let second = try rig.startDaemon()
+            #expect(try await Self.eventually(10) { second.errors().contains("standing by") ? true : nil } == true, "\(second.errors())")
+            try await rig.set("prod-search", "ALARM")
+            #expect(try await Self.eventually(20) { try await rig.drain("primary").isEmpty ? nil : true } == true, "\(first.errors())")
+            #expect(first.errors().contains("delivered") && !second.errors().contains("delivered"), "only the holder pages")
+
+            first.signal(SIGKILL)
+            _ = first.wait(timeout: 5)
+            let killedAt = Date()
+            let tookOver = try await Self.eventually(10) { second.errors().contains("took over the lease") ? Date() : nil }
+            let at = try #require(tookOver, "the standby never took over: \(second.errors())")
+            #expect(at.timeIntervalSince(killedAt) < 2.5, "took \(at.timeIntervalSince(killedAt)) s; the lease is 2 s")
+            // Stage 2 comes from the new holder, once; the primary is not paged again.
+            #expect(try await Self.eventually(15) { try await rig.drain("secondary").isEmpty ? nil : true } == true, "\(second.errors())")
+            #expect(second.errors().contains("delivered"))
+            try await Task.sleep(for: .seconds(1))
+            let lateP = try await rig.drain("primary"), lateS = try await rig.drain("secondary")
+            #expect(lateP.isEmpty && lateS.isEmpty, "\(lateP) \(lateS)")
+            #expect(rig.webhook.requests.count == 1)
+        }
+    }
+
+    @Test("SIGTERM stops the daemon cleanly and gives the lease up at once")
+    func sigterm() async throws {
+        try await MotoHarness.withServer { server in
+            let rig = try Rig(server: server)
+            defer { rig.stop() }
+            try await rig.pager("primary")
+            try await rig.pager("secondary")
+            try rig.writeConfig(stages: "      - { notify: [primary], wait: 5s }")
+            let daemon = try rig.startDaemon()
+            #expect(try await Self.eventually(10) { daemon.errors().contains("holding the lease") ? true : nil } == true, "\(daemon.errors())")
+            daemon.signal(SIGTERM)
+            #expect(daemon.wait(timeout: 10) == 0, "\(daemon.errors())")
+            #expect(daemon.errors().contains("stopped"))
+            let store = try Store.open(path: rig.state.db)
+            #expect(try WatchLease(store: store, period: 2).live(now: Date()) == nil, "the lease is released")
+        }
+    }
+}
