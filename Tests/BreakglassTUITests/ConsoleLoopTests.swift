@@ -26,14 +26,14 @@ private final class LoopRun: @unchecked Sendable {
     }
 
     static func start(
-        backend: TestBackend, fetch: @escaping @Sendable () async throws -> [Alarm],
+        backend: TestBackend, fetch: @escaping @Sendable () async throws -> [Alarm], pages: ConsolePages = .none,
         signals: @escaping @Sendable () -> TerminalRestore.Pending = { .init() }
     ) throws -> LoopRun {
         let inbox = try EventInbox()
-        let dependencies = ConsoleDependencies(fetchAlarms: fetch)
+        let dependencies = ConsoleDependencies(fetchAlarms: fetch, pages: pages)
         let session = ConsoleSession(
             options: ConsoleOptions(identity: "test", regions: ["us-east-1"]), size: backend.size, theme: .default,
-            now: dependencies.now())
+            now: dependencies.now(), pages: pages.mode)
         let run = LoopRun()
         let thread = Thread {
             let loop = ConsoleLoop(session: session, backend: backend, inbox: inbox, dependencies: dependencies, takeSignals: signals)
@@ -80,6 +80,40 @@ private final class Counter: @unchecked Sendable {
         lock.lock()
         count += 1
         lock.unlock()
+    }
+}
+
+/// The state file's console pages as a test writes them, behind a page source like the store's.
+private final class FakePages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pages: [ConsolePage] = []
+    private var acknowledgedIncidents: [Int64] = []
+    private var polls = 0
+
+    func add(_ page: ConsolePage) { locked { pages.append(page) } }
+    var acknowledged: [Int64] { locked { acknowledgedIncidents } }
+    var pollCount: Int { locked { polls } }
+
+    /// Starts after page 40; acknowledges as alice.
+    var source: ConsolePageSource {
+        ConsolePageSource(
+            start: { 40 },
+            poll: { after in
+                self.locked {
+                    self.polls += 1
+                    return self.pages.filter { $0.id > after }
+                }
+            },
+            acknowledge: { incident in
+                self.locked { self.acknowledgedIncidents.append(incident) }
+                return "alice"
+            })
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
     }
 }
 
@@ -142,6 +176,46 @@ struct ConsoleLoopTests {
         backend.resize(to: TerminalSize(width: 60, height: 20))
         let small = try await frame(of: backend) { $0.width == 60 && $0.textLines().joined().contains("terminal too small") }
         #expect(small != nil)
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test
+    func aNewPageRingsTheBellOnceAndItsAcknowledgementDoesNot() async throws {
+        let backend = TestBackend()
+        let store = FakePages()
+        let run = try LoopRun.start(backend: backend, fetch: { [] }, pages: .source(store.source))
+        _ = try await frame(of: backend) { $0.rowText(4).contains("No alarms in us-east-1") }
+        #expect(backend.bellCount == 0)
+        store.add(page(41))
+        let paged = try await frame(of: backend) { $0.rowText(2).hasPrefix(" PAGE  incident 12 · stage 1 · Primary on-call") }
+        #expect(paged != nil)
+        #expect(backend.bellCount == 1)
+        store.add(page(42, .acknowledge, by: "bob"))
+        let acknowledged = try await frame(of: backend) { $0.rowText(2).hasPrefix(" incident 12 acknowledged by bob") }
+        #expect(acknowledged != nil)
+        // Later polls find nothing new and ring nothing.
+        let polls = store.pollCount
+        _ = try await frame(of: backend, timeout: .seconds(3)) { _ in store.pollCount >= polls + 2 }
+        #expect(backend.bellCount == 1)
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test
+    func aAcknowledgesThePagedIncidentOffTheLoop() async throws {
+        let backend = TestBackend()
+        let store = FakePages()
+        store.add(page(41, incident: 7))
+        let run = try LoopRun.start(backend: backend, fetch: { [] }, pages: .source(store.source))
+        _ = try await frame(of: backend) { $0.rowText(2).hasPrefix(" PAGE  incident 7") }
+        backend.press(.char("a"))
+        let done = try await frame(of: backend) { $0.rowText(2).hasPrefix(" incident 7 acknowledged by alice") }
+        #expect(done != nil)
+        #expect(store.acknowledged == [7])
+        backend.press(.escape)
+        let dismissed = try await frame(of: backend) { $0.rowText(2).hasPrefix("  STATE") }
+        #expect(dismissed != nil)
         backend.press(.char("q"))
         #expect(try await run.waitForExit() == 0)
     }

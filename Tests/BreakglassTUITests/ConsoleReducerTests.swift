@@ -43,10 +43,11 @@ struct ConsoleReducerTests {
     }
 
     @Test
-    func escapeNeverQuitsAndIsUnbound() {
-        #expect(Keymap.console.action(for: .escape) == nil)
+    func escapeNeverQuitsAndOnlyDismissesTheBanner() {
+        #expect(Keymap.console.action(for: .escape) == .dismissBanner)
         var state = loadedState(okAlarms(3))
         #expect(reduce(&state, .key(.escape), now: fixedNow).isEmpty)
+        #expect(state.selectedIndex == 0)
     }
 
     @Test
@@ -242,7 +243,9 @@ struct ConsoleReducerTests {
     func everyActionHasAKeyAndFooterHintsFollowTheTable() {
         let bound = Set(Keymap.console.bindings.map(\.action))
         #expect(bound == Set(ConsoleAction.allCases))
-        #expect(Keymap.console.footerHints.map(\.key) == ["q", "R", "j", "k", "g", "G", "PgDn", "PgUp"])
+        #expect(Keymap.console.footerHints().map(\.key) == ["q", "R", "j", "k", "g", "G", "PgDn", "PgUp"])
+        #expect(Keymap.console.footerHints(available: [.dismissBanner]).map(\.key).prefix(2) == ["Esc", "q"])
+        #expect(Keymap.console.footerHints(available: [.dismissBanner, .acknowledgePage]).map(\.key).prefix(3) == ["a", "Esc", "q"])
         #expect(Keymap.console.bindings.first { $0.action == .moveDown }?.keysLabel == "j/Down")
     }
 

@@ -46,3 +46,32 @@ func mixedAlarms() -> [Alarm] {
         alarm("payments-composite", .alarm, ago: 42, reason: "arn:aws:cloudwatch:us-east-1:111122223333:alarm:checkout-api-5xx-rate transitioned to ALARM", type: .composite, namespace: nil, metric: nil),
     ] + okAlarms(30)
 }
+
+/// A console page as the store's feed gives it: incident 12's first stage paging the primary by default.
+func page(
+    _ id: Int64, incident: Int64 = 12, _ action: PageAction = .trigger, firing: Int = 1, stage: Int = 1,
+    contact: String = "Primary on-call", title: String = "prod-api in ALARM (severity 1)", severity: Int = 1, by: String? = nil
+) -> ConsolePage {
+    ConsolePage(
+        id: id, incident: incident, firing: firing, action: action, stage: action == .trigger ? stage : 0, contactName: contact,
+        title: title, severity: severity, by: by, createdAt: fixedNow)
+}
+
+/// `loadedState` watching pages, its starting point (page 40) known.
+func pagingState(
+    _ alarms: [Alarm] = mixedAlarms(), size: TerminalSize = TerminalSize(width: 80, height: 24), regions: [String] = ["us-east-1"],
+    identity: String = "AKIAEXAMPLE"
+) -> ConsoleState {
+    var state = ConsoleState(identity: identity, regions: regions, refreshInterval: 15, size: size, now: fixedNow, pages: .on)
+    _ = reduce(&state, .tick, now: fixedNow)
+    _ = reduce(&state, .alarmsLoaded(alarms), now: fixedNow)
+    _ = reduce(&state, .pagesStarted(after: 40), now: fixedNow)
+    return state
+}
+
+/// `pagingState` after `pages` arrived.
+func pagedState(_ pages: [ConsolePage], size: TerminalSize = TerminalSize(width: 80, height: 24), regions: [String] = ["us-east-1"]) -> ConsoleState {
+    var state = pagingState(size: size, regions: regions, identity: "AKIAIOSFODNN7EXAMPLE @ 127.0.0.1:5000")
+    _ = reduce(&state, .pagesArrived(pages), now: fixedNow)
+    return state
+}

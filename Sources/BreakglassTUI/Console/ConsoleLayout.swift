@@ -3,11 +3,12 @@ import BreakglassCore
 /// Where everything on the alarm console goes for a terminal size. The reducer (for paging and
 /// scrolling) and the renderer read the same layout, so they agree on how many rows are visible.
 ///
-/// Rows: 0 top bar, 1 counts, 2 column header, then the alarm list, then the detail block (1 line;
-/// 4 lines when the terminal has at least 30 rows), then the footer on the last row.
+/// Rows: 0 top bar, 1 counts, then the page banner while there is one (row 2), the column header,
+/// the alarm list, the detail block (1 line; 4 lines when the terminal has at least 30 rows), and
+/// the footer on the last row.
 public struct ConsoleLayout: Hashable, Sendable {
     public static let minimumSize = TerminalSize(width: 80, height: 24)
-    public static let listTop = 3
+    public static let bannerRow = 2
 
     public let size: TerminalSize
     /// Alarms from several regions can share a name, so the region gets a column when more than one
@@ -15,10 +16,13 @@ public struct ConsoleLayout: Hashable, Sendable {
     public let regionWidth: Int
     /// Display width of the longest alarm name; 0 when unknown (no alarms yet).
     public let widestName: Int
+    /// 1 while the page banner shows, else 0: the list gives up a row for it.
+    public let bannerHeight: Int
 
-    public init(size: TerminalSize, regions: [String], widestName: Int = 0) {
+    public init(size: TerminalSize, regions: [String], widestName: Int = 0, banner: Bool = false) {
         self.size = size
         self.widestName = widestName
+        bannerHeight = banner ? 1 : 0
         if regions.count > 1 {
             let widest = regions.map { TerminalText.width(TerminalText.sanitize($0)) }.max() ?? 0
             regionWidth = min(14, max(6, widest))
@@ -32,8 +36,10 @@ public struct ConsoleLayout: Hashable, Sendable {
     }
 
     public var detailHeight: Int { size.height >= 30 ? 4 : 1 }
-    public var listHeight: Int { max(0, size.height - Self.listTop - detailHeight - 1) }
-    public var detailTop: Int { Self.listTop + listHeight }
+    public var headerRow: Int { Self.bannerRow + bannerHeight }
+    public var listTop: Int { headerRow + 1 }
+    public var listHeight: Int { max(0, size.height - listTop - detailHeight - 1) }
+    public var detailTop: Int { listTop + listHeight }
     public var footerRow: Int { size.height - 1 }
 
     /// Columns of an alarm row: a selection marker, the state badge, the name, the region (when shown),

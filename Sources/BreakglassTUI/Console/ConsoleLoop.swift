@@ -31,14 +31,58 @@ public struct ConsoleOptions: Sendable {
     }
 }
 
+/// Where the console reads pages from and acknowledges them: the shared state file. The calls block
+/// on disk, so the loop runs them one at a time on a queue of its own, never on its own thread or
+/// Swift's cooperative pool. Errors are shown as `String(describing:)`, sanitised.
+public struct ConsolePageSource: Sendable {
+    /// The newest page id now; the console shows pages written after it.
+    public var start: @Sendable () throws -> Int64
+    /// Console pages written after page `after`, oldest first. Called about once a second, so it
+    /// should be cheap when nothing changed (`ConsolePageFeed` checks the store's change token).
+    public var poll: @Sendable (_ after: Int64) throws -> [ConsolePage]
+    /// Acknowledges the incident as the person at the console; returns who it is acknowledged by.
+    public var acknowledge: @Sendable (_ incident: Int64) throws -> String
+
+    public init(
+        start: @escaping @Sendable () throws -> Int64, poll: @escaping @Sendable (_ after: Int64) throws -> [ConsolePage],
+        acknowledge: @escaping @Sendable (_ incident: Int64) throws -> String
+    ) {
+        self.start = start
+        self.poll = poll
+        self.acknowledge = acknowledge
+    }
+}
+
+/// Whether the console shows pages.
+public enum ConsolePages: Sendable {
+    /// Alarms only, and nothing said about pages.
+    case none
+    /// Alarms only, because the state file could not be opened; the reason is shown.
+    case unavailable(reason: String)
+    case source(ConsolePageSource)
+
+    var mode: PageFeedStatus.Mode {
+        switch self {
+        case .none: .off
+        case .unavailable(let reason): .unavailable(reason)
+        case .source: .on
+        }
+    }
+}
+
 /// The console's only ways to reach the world, injected so the loop can run against fakes.
 public struct ConsoleDependencies: Sendable {
     /// Runs off the main loop; its error is shown as `String(describing:)`, sanitized.
     public var fetchAlarms: @Sendable () async throws -> [Alarm]
+    public var pages: ConsolePages
     public var now: @Sendable () -> Date
 
-    public init(fetchAlarms: @escaping @Sendable () async throws -> [Alarm], now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        fetchAlarms: @escaping @Sendable () async throws -> [Alarm], pages: ConsolePages = .none,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.fetchAlarms = fetchAlarms
+        self.pages = pages
         self.now = now
     }
 }
@@ -48,7 +92,8 @@ public struct ConsoleDependencies: Sendable {
 /// SIGINT (130), SIGTERM or SIGHUP. The terminal is restored on every path, crashes included.
 ///
 /// Blocks the calling thread for the console's lifetime (call it from a synchronous command);
-/// `fetchAlarms` runs on other threads, so a slow network never delays keys or drawing.
+/// `fetchAlarms` and the page source run on other threads, so a slow network or a busy disk never
+/// delays keys or drawing.
 public func runConsole(options: ConsoleOptions, dependencies: ConsoleDependencies) -> Int32 {
     let environment = ProcessInfo.processInfo.environment
     let codeset = NCursesBackend.prepareLocale()
@@ -87,7 +132,7 @@ public func runConsole(options: ConsoleOptions, dependencies: ConsoleDependencie
 
     let session = ConsoleSession(
         options: options, size: backend.size, theme: baseTheme.degraded(to: backend.colorDepth),
-        now: dependencies.now())
+        now: dependencies.now(), pages: dependencies.pages.mode)
     let loop = ConsoleLoop(session: session, backend: backend, inbox: inbox, dependencies: dependencies)
     return loop.run()
 }
@@ -106,6 +151,8 @@ final class ConsoleLoop {
     private let dependencies: ConsoleDependencies
     private let takeSignals: () -> TerminalRestore.Pending
     private var refreshTask: Task<Void, Never>?
+    /// Page polls and acknowledgements, one at a time, off the loop's thread.
+    private let diskQueue = DispatchQueue(label: "breakglass.console.pages")
 
     init(
         session: ConsoleSession, backend: any TerminalBackend, inbox: EventInbox,
@@ -153,6 +200,22 @@ final class ConsoleLoop {
                 case .cancelRefresh: cancelRefresh()
                 case .bell: backend.bell()
                 case .redraw: backend.invalidate()
+                case .startPages:
+                    onDisk { source in
+                        do { return .pagesStarted(after: try source.start()) } catch { return .pagesFailed(String(describing: error)) }
+                    }
+                case .pollPages(let after):
+                    onDisk { source in
+                        do { return .pagesArrived(try source.poll(after)) } catch { return .pagesFailed(String(describing: error)) }
+                    }
+                case .acknowledge(let incident):
+                    onDisk { source in
+                        do {
+                            return .acknowledged(incident: incident, by: try source.acknowledge(incident))
+                        } catch {
+                            return .acknowledgeFailed(incident: incident, message: String(describing: error))
+                        }
+                    }
                 }
             }
         }
@@ -178,6 +241,14 @@ final class ConsoleLoop {
             }
             inbox.push(event, generation: generation)
         }
+    }
+
+    /// Runs `work` against the page source on the disk queue and hands its event to the loop. Its
+    /// result is never abandoned: page events are idempotent, and a poll always answers.
+    private func onDisk(_ work: @escaping @Sendable (ConsolePageSource) -> ConsoleEvent) {
+        guard case .source(let source) = dependencies.pages else { return }
+        let inbox = self.inbox
+        diskQueue.async { inbox.push(work(source)) }
     }
 
     private func cancelRefresh() {

@@ -12,6 +12,15 @@ public enum ConsoleEvent: Hashable, Sendable {
     case alarmsLoaded([Alarm])
     /// A refresh failed; the message is shown (sanitized) in the status line.
     case alarmsFailed(String)
+    /// The newest page id when the console started: pages after it are shown.
+    case pagesStarted(after: Int64)
+    /// Console pages written since the last poll, oldest first (possibly none).
+    case pagesArrived([ConsolePage])
+    /// A page poll (or finding the starting point) failed.
+    case pagesFailed(String)
+    /// The acknowledgement asked for with `a` is written.
+    case acknowledged(incident: Int64, by: String)
+    case acknowledgeFailed(incident: Int64, message: String)
 }
 
 /// What the loop must do after an event. The reducer only asks; the loop does it.
@@ -21,8 +30,15 @@ public enum ConsoleEffect: Hashable, Sendable {
     /// Abandon the running refresh: cancel it and drop its result if it still arrives.
     case cancelRefresh
     case quit
-    /// An alarm went into ALARM since the last refresh.
+    /// An alarm went into ALARM since the last refresh, or someone was paged.
     case bell
+    /// Find the newest page id in the background; report with `pagesStarted` or `pagesFailed`.
+    case startPages
+    /// Read console pages after `after` in the background; report with `pagesArrived` or `pagesFailed`.
+    case pollPages(after: Int64)
+    /// Acknowledge `incident` in the background as the person at the console; report with
+    /// `acknowledged` or `acknowledgeFailed`.
+    case acknowledge(incident: Int64)
     /// Repaint the whole screen on the next draw.
     case redraw
 }
@@ -31,14 +47,7 @@ public enum ConsoleEffect: Hashable, Sendable {
 public func reduce(_ state: inout ConsoleState, _ event: ConsoleEvent, now: Date) -> [ConsoleEffect] {
     switch event {
     case .tick:
-        if state.refreshInFlight, let started = state.refreshStartedAt,
-            now.timeIntervalSince(started) >= state.refreshTimeout
-        {
-            state.fail("no answer after \(CompactDuration.format(state.refreshTimeout))", now: now)
-            return [.cancelRefresh]
-        }
-        guard !state.refreshInFlight, now >= state.nextRefreshAt else { return [] }
-        return state.startRefresh(now: now)
+        return state.tickRefresh(now: now) + state.tickPages(now: now)
     case .resize(let width, let height):
         state.size = TerminalSize(width: max(0, width), height: max(0, height))
         state.keepSelectionVisible()
@@ -51,10 +60,34 @@ public func reduce(_ state: inout ConsoleState, _ event: ConsoleEvent, now: Date
     case .alarmsFailed(let message):
         state.fail(message, now: now)
         return []
+    case .pagesStarted(let after):
+        state.pagesStarted(after: after, now: now)
+        return []
+    case .pagesArrived(let pages):
+        return state.receive(pages, now: now)
+    case .pagesFailed(let message):
+        state.pagesFailed(message, now: now)
+        return []
+    case .acknowledged(let incident, let by):
+        state.acknowledged(incident: incident, by: by)
+        return []
+    case .acknowledgeFailed(let incident, let message):
+        state.acknowledgeFailed(incident: incident, message: message)
+        return []
     }
 }
 
 extension ConsoleState {
+    /// Abandons a refresh past its timeout, or starts one when due.
+    mutating func tickRefresh(now: Date) -> [ConsoleEffect] {
+        if refreshInFlight, let started = refreshStartedAt, now.timeIntervalSince(started) >= refreshTimeout {
+            fail("no answer after \(CompactDuration.format(refreshTimeout))", now: now)
+            return [.cancelRefresh]
+        }
+        guard !refreshInFlight, now >= nextRefreshAt else { return [] }
+        return startRefresh(now: now)
+    }
+
     /// Starts a refresh unless one is running (the overlap guard).
     mutating func startRefresh(now: Date) -> [ConsoleEffect] {
         guard !refreshInFlight else { return [] }
@@ -71,8 +104,18 @@ extension ConsoleState {
         case .redraw: return [.redraw]
         default: break
         }
-        // Movement needs a visible list; on the too-small screen only quitting and refreshing work.
-        guard !layout.isTooSmall, let current = selectedIndex else { return [] }
+        // Everything else needs the screen to be visible; on the too-small screen only quitting and
+        // refreshing work (nobody acknowledges a page they cannot read).
+        guard !layout.isTooSmall else { return [] }
+        switch action {
+        case .dismissBanner:
+            dismissBanner()
+            return []
+        case .acknowledgePage:
+            return acknowledgeShown()
+        default: break
+        }
+        guard let current = selectedIndex else { return [] }
         let page = max(1, layout.listHeight)
         let target: Int
         switch action {
@@ -82,7 +125,7 @@ extension ConsoleState {
         case .pageUp: target = current - page
         case .top: target = 0
         case .bottom: target = alarms.count - 1
-        case .quit, .refresh, .redraw: return []
+        case .quit, .refresh, .redraw, .dismissBanner, .acknowledgePage: return []
         }
         select(min(max(0, target), alarms.count - 1))
         return []

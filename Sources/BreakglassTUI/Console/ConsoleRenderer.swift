@@ -34,6 +34,7 @@ private struct ConsoleRenderer {
         }
         renderTopBar()
         renderCounts()
+        renderBanner()
         renderHeader()
         renderList()
         renderDetail()
@@ -82,7 +83,9 @@ private struct ConsoleRenderer {
     mutating func renderCounts() {
         guard state.refresh.lastLoaded != nil else {
             let text = refreshIndicator() + " "
-            grid.put(text, x: max(0, width - TerminalText.width(text)), y: 1, style: theme[.muted])
+            let x = max(0, width - TerminalText.width(text))
+            grid.put(text, x: x, y: 1, style: theme[.muted])
+            renderPagesMarker(endingAt: x, after: 1)
             return
         }
         let counts = state.counts
@@ -102,26 +105,58 @@ private struct ConsoleRenderer {
         if let index = state.selectedIndex { right += "  \(index + 1)/\(state.alarms.count)" }
         right += " "
         let rightX = width - TerminalText.width(right)
-        if rightX > x + 1 { grid.put(right, x: rightX, y: 1, style: theme[.muted]) }
+        if rightX > x + 1 {
+            grid.put(right, x: rightX, y: 1, style: theme[.muted])
+            renderPagesMarker(endingAt: rightX, after: x)
+        }
+    }
+
+    /// "pages off" or "pages failing" just left of `endingAt`, when pages do not work and it fits
+    /// after column `after`.
+    mutating func renderPagesMarker(endingAt end: Int, after: Int) {
+        guard let marker = state.pageFeed.marker else { return }
+        let text = marker + " · "
+        let x = end - TerminalText.width(text)
+        guard x > after + 1 else { return }
+        grid.put(marker, x: x, y: 1, style: theme[.warning])
+        grid.put(" · ", x: x + TerminalText.width(marker), y: 1, style: theme[.muted])
+    }
+
+    // MARK: Banner
+
+    /// The page banner on its row: a page waiting for an answer in the alarm style (reverse video in
+    /// monochrome), news that it was acknowledged or resolved in the accent style, problems as
+    /// warnings. Everything from the store is sanitised; the text is cut to the width.
+    mutating func renderBanner() {
+        guard let banner = state.banner else { return }
+        let y = ConsoleLayout.bannerRow
+        let line = BannerText.line(banner, width: width)
+        let style = theme[line.role]
+        grid.fill(y: y, style: style)
+        grid.put(line.left, x: 0, y: y, style: style, maxWidth: width)
+        if !line.right.isEmpty {
+            grid.put(line.right, x: max(0, width - TerminalText.width(line.right)), y: y, style: style)
+        }
     }
 
     mutating func renderHeader() {
         let style = theme[.header]
         let c = layout.columns
-        grid.fill(y: 2, style: style)
-        grid.put("STATE", x: ConsoleLayout.Columns.badgeX, y: 2, style: style)
-        grid.put("NAME", x: c.nameX, y: 2, style: style)
-        if c.regionWidth > 0 { grid.put("REGION", x: c.regionX, y: 2, style: style) }
+        let y = layout.headerRow
+        grid.fill(y: y, style: style)
+        grid.put("STATE", x: ConsoleLayout.Columns.badgeX, y: y, style: style)
+        grid.put("NAME", x: c.nameX, y: y, style: style)
+        if c.regionWidth > 0 { grid.put("REGION", x: c.regionX, y: y, style: style) }
         grid.put(
             TerminalText.pad("IN STATE", toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
-            x: c.timeX, y: 2, style: style)
-        grid.put("REASON", x: c.reasonX, y: 2, style: style, maxWidth: c.reasonWidth)
+            x: c.timeX, y: y, style: style)
+        grid.put("REASON", x: c.reasonX, y: y, style: style, maxWidth: c.reasonWidth)
     }
 
     // MARK: List
 
     mutating func renderList() {
-        let top = ConsoleLayout.listTop
+        let top = layout.listTop
         guard !state.alarms.isEmpty else {
             grid.put(
                 TerminalText.truncate(emptyListText(), toWidth: width - 4), x: 2, y: top + 1,
@@ -256,7 +291,7 @@ private struct ConsoleRenderer {
         let y = layout.footerRow
         grid.fill(y: y, style: theme[.footer])
         var x = 1
-        for hint in Keymap.console.footerHints {
+        for hint in Keymap.console.footerHints(available: state.bannerActions) {
             let needed = TerminalText.width(hint.key) + 1 + TerminalText.width(hint.description)
             if x + needed > width - 1 { break }
             x += grid.put(hint.key, x: x, y: y, style: theme[.footerKey])
@@ -279,5 +314,89 @@ private struct ConsoleRenderer {
             let x = max(0, (width - TerminalText.width(line)) / 2)
             grid.put(line, x: x, y: top + i, style: theme[.warning])
         }
+    }
+}
+
+/// The words of the page banner, cut to fit: kept apart from drawing so tests can check the cutting.
+enum BannerText {
+    /// The banner's text for `width` columns: `left` from the first column, `right` (the count of
+    /// other notices) against the right edge, and the role to draw the row in. The key hint is added
+    /// only when everything fits; the footer always lists the banner's keys.
+    static func line(_ banner: PageBanner, width: Int) -> (left: String, right: String, role: ThemeRole) {
+        let keys = Keymap.console
+        let ack = keys.keyLabel(for: .acknowledgePage).map { "\($0): acknowledge" }
+        let dismiss = keys.keyLabel(for: .dismissBanner).map { "\($0): dismiss" }
+        let lead: String
+        var details: [String]
+        var hint: String?
+        let role: ThemeRole
+        var more = 0
+        switch banner {
+        case .problem(let text):
+            lead = TerminalText.sanitize(text)
+            details = []
+            hint = dismiss
+            role = .warning
+        case .notice(let notice, let others):
+            more = others
+            let title = TerminalText.sanitize(notice.title)
+            switch notice.kind {
+            case .paged(let stage, _, let contacts):
+                lead = "PAGE  incident \(notice.incident)"
+                details = ["stage \(stage)", TerminalText.sanitize(contacts.joined(separator: ", ")), title]
+                hint = ack
+                role = .stateAlarm
+            case .acknowledging:
+                lead = "PAGE  incident \(notice.incident)"
+                details = ["acknowledging…", title]
+                role = .stateAlarm
+            case .acknowledgeFailed(let message):
+                // The store's errors start by naming the incident, which the lead already does.
+                let named = "incident \(notice.incident): "
+                lead = "could not acknowledge incident \(notice.incident)"
+                details = [TerminalText.sanitize(message.hasPrefix(named) ? String(message.dropFirst(named.count)) : message)]
+                hint = ack.map { $0 + " again" }
+                role = .error
+            case .acknowledged(let by):
+                lead = "incident \(notice.incident) acknowledged" + (by.map { " by " + TerminalText.sanitize($0) } ?? "")
+                details = [title]
+                hint = dismiss
+                role = .accent
+            case .resolved(let by):
+                lead = "incident \(notice.incident) resolved" + (by.map { " by " + TerminalText.sanitize($0) } ?? "")
+                details = [title]
+                hint = dismiss
+                role = .accent
+            }
+        }
+        let right = more > 0 ? "  +\(more) more " : " "
+        let body = ([lead] + details).joined(separator: " · ")
+        if let hint {
+            let full = " " + body + " — " + hint
+            if TerminalText.width(full) + TerminalText.width(right) <= width { return (full, right, role) }
+        }
+        let leadText = " " + lead
+        let room = width - TerminalText.width(leadText) - TerminalText.width(right)
+        guard !details.isEmpty, room > 3 else {
+            return (TerminalText.truncate(leadText, toWidth: max(0, width - TerminalText.width(right))), right, role)
+        }
+        return (leadText + " · " + fitSegments(details, toWidth: room - 3), right, role)
+    }
+
+    /// `segments` joined by " · " in at most `toWidth` columns. When they do not fit, the segments
+    /// before the last give up columns first (down to 8 each), then the last is cut: the last is the
+    /// title, which says what is burning.
+    static func fitSegments(_ segments: [String], toWidth limit: Int) -> String {
+        let separator = " · "
+        var widths = segments.map(TerminalText.width)
+        var excess = widths.reduce(0, +) + TerminalText.width(separator) * max(0, segments.count - 1) - limit
+        guard excess > 0 else { return segments.joined(separator: separator) }
+        for i in widths.indices.dropLast() where excess > 0 {
+            let give = min(excess, max(0, widths[i] - 8))
+            widths[i] -= give
+            excess -= give
+        }
+        if excess > 0, let last = widths.indices.last { widths[last] = max(0, widths[last] - excess) }
+        return zip(segments, widths).map { TerminalText.truncate($0, toWidth: $1) }.joined(separator: separator)
     }
 }

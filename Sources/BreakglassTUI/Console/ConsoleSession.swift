@@ -13,11 +13,11 @@ public struct ConsoleSession: Sendable {
         self.theme = theme
     }
 
-    public init(options: ConsoleOptions, size: TerminalSize, theme: Theme, now: Date) {
+    public init(options: ConsoleOptions, size: TerminalSize, theme: Theme, now: Date, pages: PageFeedStatus.Mode = .off) {
         self.init(
             state: ConsoleState(
                 identity: options.identity, regions: options.regions, refreshInterval: options.refreshInterval,
-                size: size, now: now),
+                size: size, now: now, pages: pages),
             theme: theme)
     }
 
@@ -30,10 +30,12 @@ public struct ConsoleSession: Sendable {
     }
 
     /// When the loop must wake even if nothing happens: the next whole second (the clock and the
-    /// times in state move) or the next refresh, whichever is sooner. Never earlier than `now`.
+    /// times in state move), the next refresh or the next page poll, whichever is soonest. Never
+    /// earlier than `now`.
     public func nextWakeup(after now: Date) -> Date {
-        let nextSecond = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) + 1)
-        guard !state.refreshInFlight else { return nextSecond }
-        return max(now, min(nextSecond, state.nextRefreshAt))
+        var next = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down) + 1)
+        if !state.refreshInFlight { next = min(next, state.nextRefreshAt) }
+        if state.pageFeed.mode == .on, !state.pageFeed.inFlight { next = min(next, state.pageFeed.nextPollAt) }
+        return max(now, next)
     }
 }

@@ -66,8 +66,9 @@ public enum RefreshStatus: Hashable, Sendable {
 ///
 /// Invariants: `alarms` is in `Alarm.triageOrder`; `selectedIndex` is nil exactly when `alarms` is
 /// empty, and `selectedID` names the alarm at `selectedIndex`; the selected row is inside the visible
-/// window `scrollOffset ..< scrollOffset + layout.listHeight` whenever the list has room; at most one
-/// refresh runs at a time (`refreshInFlight`).
+/// window `scrollOffset ..< scrollOffset + layout.listHeight` whenever the list has room (the banner,
+/// when shown, takes a row from the list); at most one refresh and one page poll run at a time
+/// (`refreshInFlight`, `pageFeed.inFlight`); `notices` holds at most one notice per incident.
 public struct ConsoleState: Sendable {
     public internal(set) var alarms: [Alarm] = []
     public internal(set) var counts = AlarmCounts()
@@ -92,21 +93,29 @@ public struct ConsoleState: Sendable {
     /// A refresh with no answer after this long counts as failed and is abandoned, so one hung
     /// request cannot stop the list from ever updating again.
     public var refreshTimeout: TimeInterval = 60
+    /// Pages from the shared store: whether they are watched and how that is going.
+    public internal(set) var pageFeed: PageFeedStatus
+    /// Undismissed page notices, oldest news first; the banner shows one of them.
+    public internal(set) var notices: [PageNotice] = []
+    /// The incident the person just acted on with `a`: the banner keeps showing its notice (the
+    /// answer) until it is dismissed or a new page arrives.
+    public internal(set) var focusedIncident: Int64?
 
     /// The longest wait between automatic refreshes while failing (unless the interval itself is
     /// longer).
     public static let maximumBackoff: TimeInterval = 300
 
-    /// A console that refreshes at the first tick.
+    /// A console that refreshes (and, with pages `.on`, looks for pages) at the first tick.
     public init(
         identity: String, regions: [String], refreshInterval: TimeInterval = 15, size: TerminalSize,
-        now: Date
+        now: Date, pages: PageFeedStatus.Mode = .off
     ) {
         self.identity = identity
         self.regions = regions
         self.refreshInterval = max(1, refreshInterval)
         self.size = size
         nextRefreshAt = now
+        pageFeed = PageFeedStatus(mode: pages, now: now)
     }
 
     public var selectedAlarm: Alarm? {
@@ -114,7 +123,7 @@ public struct ConsoleState: Sendable {
     }
 
     public var layout: ConsoleLayout {
-        ConsoleLayout(size: size, regions: regions, widestName: widestName)
+        ConsoleLayout(size: size, regions: regions, widestName: widestName, banner: banner != nil)
     }
 
     /// How long to wait after `consecutiveFailures` failures: the interval doubled per failure, at most

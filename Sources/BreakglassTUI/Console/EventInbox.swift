@@ -11,10 +11,11 @@ import Darwin
 /// so a refresh that finishes after the console quit cannot write to a reused descriptor.
 ///
 /// Each refresh pushes under a generation number; `abandon()` moves to a new generation, so the
-/// result of a refresh the console gave up on is dropped even if it was already queued.
+/// result of a refresh the console gave up on is dropped even if it was already queued. Work that is
+/// never abandoned (page polls) pushes without one.
 final class EventInbox: @unchecked Sendable {
     private let lock = NSLock()
-    private var events: [(event: ConsoleEvent, generation: Int)] = []
+    private var events: [(event: ConsoleEvent, generation: Int?)] = []
     private var generation = 0
     private var closed = false
     /// The loop polls this end.
@@ -55,10 +56,12 @@ final class EventInbox: @unchecked Sendable {
         generation += 1
     }
 
-    func push(_ event: ConsoleEvent, generation pushedGeneration: Int) {
+    /// Queues `event` and wakes the loop. With a `generation`, the event is dropped if that generation
+    /// was abandoned; without one it always arrives (unless the inbox is closed).
+    func push(_ event: ConsoleEvent, generation pushedGeneration: Int? = nil) {
         lock.lock()
         defer { lock.unlock() }
-        guard !closed, pushedGeneration == generation else { return }
+        guard !closed, pushedGeneration == nil || pushedGeneration == generation else { return }
         events.append((event, pushedGeneration))
         var byte: UInt8 = 1
         _ = write(wakeWriteFD, &byte, 1)
@@ -68,7 +71,7 @@ final class EventInbox: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let current = generation
-        let drained = events.filter { $0.generation == current }.map(\.event)
+        let drained = events.filter { $0.generation == nil || $0.generation == current }.map(\.event)
         events.removeAll(keepingCapacity: true)
         return drained
     }

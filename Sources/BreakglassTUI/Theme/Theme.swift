@@ -7,6 +7,8 @@ public enum ThemeRole: String, Sendable, CaseIterable {
     case footer
     case footerKey = "footer_key"
     case selection
+    /// Things to notice that are not problems: a page acknowledged or resolved.
+    case accent
     case stateAlarm = "state_alarm"
     case stateInsufficient = "state_insufficient"
     case stateOK = "state_ok"
@@ -84,6 +86,7 @@ public struct Theme: Hashable, Sendable {
         .footer: .plain,
         .footerKey: Style(foreground: .indexed(6), attributes: .bold),
         .selection: Style(foreground: .indexed(0), background: .indexed(6)),
+        .accent: Style(foreground: .indexed(14), attributes: .bold),
         .stateAlarm: Style(foreground: .indexed(15), background: .indexed(1), attributes: .bold),
         .stateInsufficient: Style(foreground: .indexed(0), background: .indexed(3)),
         .stateOK: Style(foreground: .indexed(2)),
@@ -101,6 +104,7 @@ public struct Theme: Hashable, Sendable {
         .footer: .plain,
         .footerKey: Style(attributes: .bold),
         .selection: Style(attributes: .reverse),
+        .accent: Style(attributes: .bold),
         .stateAlarm: Style(attributes: [.bold, .reverse]),
         .stateInsufficient: Style(attributes: .underline),
         .stateOK: .plain,
