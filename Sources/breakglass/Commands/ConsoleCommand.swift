@@ -11,11 +11,14 @@ struct ConsoleCommand: AsyncParsableCommand {
         discussion: """
             Keys: j/k or arrows move, g/G top/bottom, PgUp/PgDn page, R refresh now, q quit. \
             Alarms refresh in the background every --interval seconds; the keyboard never waits \
-            for the network. Needs a UTF-8 locale and a real terminal (80×24 or larger); set \
-            NO_COLOR=1 for monochrome.
+            for the network. Pages the watch daemon writes into the state file (--state) show in a \
+            banner and ring the bell: a acknowledges the paged incident, Esc dismisses the banner. \
+            Needs a UTF-8 locale and a real terminal (80×24 or larger); set NO_COLOR=1 for \
+            monochrome.
             """)
 
     @OptionGroup var aws: AWSOptions
+    @OptionGroup var state: StoreOptions
 
     @Option(help: "Seconds between background refreshes of the alarm list.")
     var interval: Double = 15
@@ -27,7 +30,9 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         let client: AWSClient
         let regions: [String]
+        let config: BreakglassConfig
         do {
+            config = try aws.loadConfig()
             let env = try aws.environment()
             regions = try aws.resolveRegions(env)
             client = try await aws.client(env)
@@ -35,7 +40,8 @@ struct ConsoleCommand: AsyncParsableCommand {
             throw report(error)
         }
         let identity = ConsoleIdentity.describe(client.credentials, endpoint: try? client.endpoints.endpoint(for: .cloudwatch, region: regions[0]))
-        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval)
+        let pages = consolePages(state, config: config)
+        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval, pages: pages)
         if status != 0 { throw ExitCode(status) }
     }
 }
@@ -43,11 +49,12 @@ struct ConsoleCommand: AsyncParsableCommand {
 /// Runs the console's main loop on alarms fetched through `client` and returns its exit status. The
 /// loop blocks in poll(2) for the whole session, so it gets a thread of its own: the two threads of
 /// Swift's cooperative pool (on these 2-core machines) stay free for the network work it starts.
-func openConsole(client: AWSClient, regions: [String], identity: String, interval: Double) async -> Int32 {
+func openConsole(client: AWSClient, regions: [String], identity: String, interval: Double, pages: ConsolePages) async -> Int32 {
     let fetcher = AlarmFetcher(client: client)
     let options = ConsoleOptions(identity: identity, regions: regions, refreshInterval: interval)
     let dependencies = ConsoleDependencies(
         fetchAlarms: { try await fetcher.list(regions: regions) },
+        pages: pages,
         now: { Date() })
     return await withCheckedContinuation { continuation in
         let thread = Thread {
@@ -56,6 +63,29 @@ func openConsole(client: AWSClient, regions: [String], identity: String, interva
         thread.name = "console"
         thread.start()
     }
+}
+
+/// The console's page feed on the state file `state` names: the pages the watch daemon writes
+/// there, and acknowledging as this OS user under `config` (for the acknowledgement's notices; an
+/// incident whose plan is not in it can still be acknowledged). When the file cannot be opened the
+/// console still shows alarms, and says why pages are off.
+func consolePages(_ state: StoreOptions, config: BreakglassConfig) -> ConsolePages {
+    let store: Store
+    do {
+        store = try state.open()
+    } catch {
+        return .unavailable(reason: error.description)
+    }
+    return .source(consolePageSource(ConsolePageFeed(incidents: IncidentStore(log: AuditLog(store: store))), config: config))
+}
+
+/// The console's page source on `feed`: acknowledging as this OS user under `config`.
+func consolePageSource(_ feed: ConsolePageFeed, config: BreakglassConfig) -> ConsolePageSource {
+    let actor = AuditActor.current()
+    return ConsolePageSource(
+        start: { try feed.start() },
+        poll: { try feed.pages(after: $0) },
+        acknowledge: { try feed.acknowledge($0, config: config, actor: actor, now: Date()) })
 }
 
 enum ConsoleIdentity {

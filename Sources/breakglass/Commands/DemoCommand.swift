@@ -1,6 +1,7 @@
 import ArgumentParser
 import BreakglassAWS
 import BreakglassCore
+import BreakglassTUI
 import Foundation
 
 struct DemoCommand: AsyncParsableCommand {
@@ -11,12 +12,20 @@ struct DemoCommand: AsyncParsableCommand {
             Starts moto_server on 127.0.0.1 (a free port, signature and IAM checks on), creates the \
             holiday-sale incident's alarms through Breakglass's own AWS client — payment latency, the \
             order queue backing up, the database overloaded — and opens the console on them. More \
-            alarms fire while you watch. Quitting stops the server; its log is kept under the state \
-            folder ($XDG_STATE_HOME/breakglass/demo).
+            alarms fire while you watch, and a built-in escalation plan opens incidents on them and \
+            pages the console (press a to acknowledge). Quitting stops the server; its log and the \
+            demo's own state file are kept under the state folder ($XDG_STATE_HOME/breakglass/demo).
             """)
 
     @Option(help: "Seconds between background refreshes of the alarm list.")
     var interval: Double = 3
+
+    @Option(
+        name: .customLong("state"),
+        help: ArgumentHelp(
+            "State database for the demo's incidents, pages and sandbox audit trail. Default: the demo's own, $XDG_STATE_HOME/breakglass/demo/state.db, never the real one.",
+            valueName: "file"))
+    var statePath: String?
 
     func validate() throws {
         guard interval >= 1, interval <= 3600 else { throw ValidationError("--interval must be between 1 and 3600 seconds") }
@@ -26,10 +35,11 @@ struct DemoCommand: AsyncParsableCommand {
         let logs = StatePaths.current().directory + "/demo"
         FileHandle.standardError.write(Data("Starting the local sandbox (moto_server on 127.0.0.1)…\n".utf8))
         let server: LocalAWSServer
+        let store: Store
         do {
             try StatePaths.current().ensureDirectory()
             // The sandbox's writes go to an audit trail of its own, not the operator's real one.
-            let store = try Store.open(path: logs + "/state.db")
+            store = try Store.open(path: statePath ?? logs + "/state.db")
             let journal = AuditJournal(log: AuditLog(store: store), actor: AuditActor.current(), context: AuditContext(drill: "demo"))
             server = try await LocalAWSServer.start(logDirectory: logs, journal: journal)
         } catch {
@@ -55,10 +65,68 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
         defer { timeline.cancel() }
+        let config: BreakglassConfig
+        do {
+            config = try ConfigLoader.parse(DemoPaging.configYAML, file: "demo (built in)")
+        } catch {
+            throw report(error)
+        }
+        let incidents = IncidentStore(log: AuditLog(store: store))
+        DemoPaging.resolveEarlierRuns(incidents, config: config)
+        let watch = Task { await DemoPaging.watch(client: client, region: "us-east-1", incidents: incidents, config: config) }
+        defer { watch.cancel() }
+        let pages = ConsolePages.source(consolePageSource(ConsolePageFeed(incidents: incidents), config: config))
         let identity = "sandbox 127.0.0.1:\(server.port)"
-        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval)
+        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval, pages: pages)
         timeline.cancel()
+        watch.cancel()
         server.stop()
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// The demo's stand-in for `breakglass watch`: a built-in escalation plan, and a loop that opens
+/// incidents on the sandbox's alarms and escalates them, so the console's page banner has pages.
+enum DemoPaging {
+    static let configYAML = """
+        contacts:
+          primary: { name: "Primary on-call" }
+          secondary: { name: "Secondary on-call" }
+        escalation:
+          demo:
+            stages:
+              - { notify: [primary], wait: 1m }
+              - { notify: [secondary], wait: 2m }
+        response:
+          - match: { alarm: "prod-payments-*" }
+            severity: 1
+            escalation: demo
+          - match: { alarm: "prod-api-*" }
+            severity: 2
+            escalation: demo
+        """
+
+    /// Resolves incidents an earlier demo left open (only those on the demo's own plan), so this
+    /// run's alarms open new ones and page again rather than joining them.
+    static func resolveEarlierRuns(_ incidents: IncidentStore, config: BreakglassConfig) {
+        let actor = AuditActor(user: "demo watch")
+        for incident in (try? incidents.list()) ?? [] where incident.plan == "demo" {
+            _ = try? incidents.act(incident.id, .resolve(by: "demo (a new run started)"), config: config, actor: actor, now: Date())
+        }
+    }
+
+    /// Polls `region` every few seconds from a short while after the console opens, until cancelled.
+    /// Failures are skipped: the console shows the alarms' own errors.
+    static func watch(client: AWSClient, region: String, incidents: IncidentStore, config: BreakglassConfig) async {
+        let fetcher = AlarmFetcher(client: client)
+        let actor = AuditActor(user: "demo watch")
+        guard (try? await Task.sleep(for: .seconds(6))) != nil else { return }
+        while !Task.isCancelled {
+            if let alarms = try? await fetcher.list(regions: [region]) {
+                _ = try? incidents.observe(region: region, alarms: alarms, config: config, actor: actor, now: Date())
+                _ = try? incidents.tickDue(config: config, actor: actor, now: Date())
+            }
+            guard (try? await Task.sleep(for: .seconds(5))) != nil else { return }
+        }
     }
 }
