@@ -17,8 +17,6 @@ public struct WatchSettings: Sendable, Equatable {
     public var interval: TimeInterval
     /// The longest wait between polls of a failing region.
     public var maxBackoff: TimeInterval
-    /// How long the lease lasts without renewal; the holder renews it every third of that.
-    public var leasePeriod: TimeInterval
     public var retry: PageRetryPolicy
     /// Deliveries in flight at once (a slow webhook must not hold up the next stage's pages).
     public var maxDeliveries: Int
@@ -26,13 +24,12 @@ public struct WatchSettings: Sendable, Equatable {
     public var tick: TimeInterval
 
     public init(
-        regions: [String], interval: TimeInterval = 15, maxBackoff: TimeInterval = 300, leasePeriod: TimeInterval = 30,
+        regions: [String], interval: TimeInterval = 15, maxBackoff: TimeInterval = 300,
         retry: PageRetryPolicy = PageRetryPolicy(), maxDeliveries: Int = 8, tick: TimeInterval = 0.2
     ) {
         self.regions = regions
         self.interval = interval
         self.maxBackoff = maxBackoff
-        self.leasePeriod = leasePeriod
         self.retry = retry
         self.maxDeliveries = maxDeliveries
         self.tick = tick
@@ -114,7 +111,7 @@ public final class WatchDaemon: Sendable {
     public func run(stop: @escaping @Sendable () -> Bool) async {
         log(
             "watching \(settings.regions.joined(separator: ", ")) every \(Self.seconds(settings.interval)); "
-                + "lease \(Self.seconds(settings.leasePeriod)) on \(lease.store.path) (pid \(holder.pid))")
+                + "lease \(Self.seconds(lease.period)) on \(lease.store.path) (pid \(holder.pid))")
         await withDiscardingTaskGroup { group in
             while !stop() {
                 step(now: clock(), group: &group)
@@ -157,7 +154,7 @@ public final class WatchDaemon: Sendable {
                 let wasHolder = state.withLock { s in
                     let was = s.leaseUntil != nil
                     s.leaseUntil = until
-                    s.nextLeaseCheck = now.addingTimeInterval(settings.leasePeriod / 3)
+                    s.nextLeaseCheck = now.addingTimeInterval(lease.period / 3)
                     return was
                 }
                 if !wasHolder {
@@ -171,7 +168,7 @@ public final class WatchDaemon: Sendable {
                 let wasHolder = state.withLock { s in
                     let was = s.leaseUntil != nil
                     s.leaseUntil = nil
-                    s.nextLeaseCheck = now.addingTimeInterval(min(1, settings.leasePeriod / 4))
+                    s.nextLeaseCheck = now.addingTimeInterval(min(1, lease.period / 4))
                     return was
                 }
                 if wasHolder {

@@ -3,6 +3,7 @@ import BreakglassAWS
 import BreakglassCore
 import BreakglassTUI
 import Foundation
+import Synchronization
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,20 +74,34 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let incidents = IncidentStore(log: AuditLog(store: store))
         DemoPaging.resolveEarlierRuns(incidents, config: config)
-        let watch = Task { await DemoPaging.watch(client: client, region: "us-east-1", incidents: incidents, config: config) }
+        // The real watch daemon, in this process, on the demo's own state: its log goes to a file
+        // beside the sandbox's so it never writes over the console.
+        let daemon: WatchDaemon
+        do {
+            daemon = try DemoPaging.daemon(client: client, store: store, incidents: incidents, config: config, logFile: logs + "/watch.log")
+        } catch {
+            throw report(error)
+        }
+        let stopWatching = Mutex(false)
+        let watch = Task {
+            // Start once the console is open: it shows pages written after it starts.
+            guard (try? await Task.sleep(for: .seconds(4))) != nil else { return }
+            await daemon.run { stopWatching.withLock { $0 } || Task.isCancelled }
+        }
         defer { watch.cancel() }
         let pages = ConsolePages.source(consolePageSource(ConsolePageFeed(incidents: incidents), config: config))
         let identity = "sandbox 127.0.0.1:\(server.port)"
         let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval, pages: pages)
         timeline.cancel()
-        watch.cancel()
+        stopWatching.withLock { $0 = true }
+        await watch.value
         server.stop()
         if status != 0 { throw ExitCode(status) }
     }
 }
 
-/// The demo's stand-in for `breakglass watch`: a built-in escalation plan, and a loop that opens
-/// incidents on the sandbox's alarms and escalates them, so the console's page banner has pages.
+/// The demo's paging: a built-in escalation plan that the real watch daemon drives on the sandbox's
+/// alarms, so the console's page banner has pages.
 enum DemoPaging {
     static let configYAML = """
         contacts:
@@ -115,18 +130,17 @@ enum DemoPaging {
         }
     }
 
-    /// Polls `region` every few seconds from a short while after the console opens, until cancelled.
-    /// Failures are skipped: the console shows the alarms' own errors.
-    static func watch(client: AWSClient, region: String, incidents: IncidentStore, config: BreakglassConfig) async {
-        let fetcher = AlarmFetcher(client: client)
-        let actor = AuditActor(user: "demo watch")
-        guard (try? await Task.sleep(for: .seconds(6))) != nil else { return }
-        while !Task.isCancelled {
-            if let alarms = try? await fetcher.list(regions: [region]) {
-                _ = try? incidents.observe(region: region, alarms: alarms, config: config, actor: actor, now: Date())
-                _ = try? incidents.tickDue(config: config, actor: actor, now: Date())
-            }
-            guard (try? await Task.sleep(for: .seconds(5))) != nil else { return }
-        }
+    /// `breakglass watch` on the sandbox: console pages only (the demo's contacts have no other
+    /// channel), a short poll interval so the incident opens soon after its alarm fires.
+    static func daemon(client: AWSClient, store: Store, incidents: IncidentStore, config: BreakglassConfig, logFile: String) throws -> WatchDaemon {
+        FileManager.default.createFile(atPath: logFile, contents: nil, attributes: [.posixPermissions: 0o600])
+        let log = FileHandle(forWritingAtPath: logFile)
+        log?.seekToEndOfFile()
+        return try WatchDaemon(
+            config: config, incidents: incidents, lease: WatchLease(store: store, period: 10),
+            settings: WatchSettings(regions: ["us-east-1"], interval: 5), source: AlarmFetcher(client: client),
+            sender: { _ in ChannelSender(aws: nil, http: client.transport, environment: [:], smsRegion: nil) },
+            actor: AuditActor(user: "demo watch"),
+            log: { line in log?.write(Data("\(ISO8601.format(Date())) \(line)\n".utf8)) })
     }
 }

@@ -68,12 +68,12 @@ struct WatchCommand: AsyncParsableCommand {
         let smsRegion = config.aws.regions.first ?? regions.first
         let http = client.transport
         let settings = WatchSettings(
-            regions: regions, interval: interval, leasePeriod: (DurationSyntax.parse(lease) ?? .seconds(30)).timeInterval,
+            regions: regions, interval: interval,
             retry: PageRetryPolicy(attempts: pageAttempts, base: (DurationSyntax.parse(pageRetry) ?? .seconds(5)).timeInterval))
         let daemon: WatchDaemon
         do {
             daemon = try WatchDaemon(
-                config: config, incidents: IncidentStore(log: log), lease: WatchLease(store: state, period: settings.leasePeriod),
+                config: config, incidents: IncidentStore(log: log), lease: WatchLease(store: state, period: (DurationSyntax.parse(lease) ?? .seconds(30)).timeInterval),
                 settings: settings, source: AlarmFetcher(client: client),
                 sender: { page in
                     // Each page's SNS Publish is journaled under its incident.
