@@ -30,6 +30,16 @@ import Testing
             webhook = try FaultServer([], otherwise: .respond(200, [], "ok"))
         }
 
+        /// The usual rig: the primary and the secondary each paged through a topic and a queue,
+        /// under a plan of `stages`.
+        static func paging(_ server: LocalAWSServer, stages: String, reack: String? = nil) async throws -> Rig {
+            let rig = try Rig(server: server)
+            try await rig.pager("primary")
+            try await rig.pager("secondary")
+            try rig.writeConfig(stages: stages, reack: reack)
+            return rig
+        }
+
         func call(_ service: String, _ name: String, _ input: AWSValue = [:]) async throws -> AWSValue {
             try await client.call(AWSCatalog.lookup(service: service, name: name), input, region: "us-east-1").value
         }
@@ -57,17 +67,27 @@ import Testing
             _ = try await call("cloudwatch", "SetAlarmState", ["AlarmName": .string(name), "StateValue": .string(state), "StateReason": "test says so"])
         }
 
-        /// Messages the queue has received since the last read, as the SNS messages' text (a read
-        /// hides what it returns for an hour, so each message is returned once).
-        func drain(_ name: String) async throws -> [String] {
+        /// One SNS message as its queue received it: its text, and when moto enqueued it (SQS's
+        /// SentTimestamp), so timing is measured by the server, not by a busy test process.
+        struct Received: Sendable {
+            var text: String
+            var sent: Date
+        }
+
+        /// Messages the queue has received since the last read (a read hides what it returns for an
+        /// hour, so each message is returned once), oldest first.
+        func drain(_ name: String) async throws -> [Received] {
             let url = try #require(queues[name])
-            let got = try await call("sqs", "ReceiveMessage", ["QueueUrl": .string(url), "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0, "VisibilityTimeout": 3600])
-            var texts: [String] = []
+            let got = try await call("sqs", "ReceiveMessage", [
+                "QueueUrl": .string(url), "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0, "VisibilityTimeout": 3600, "AttributeNames": ["All"],
+            ])
+            var messages: [Received] = []
             for message in got["Messages"]?.array ?? [] {
                 let body = try JSON.decode(try #require(message["Body"]?.string))
-                texts.append(body["Message"]?.string ?? "")
+                let ms = message["Attributes"]?["SentTimestamp"]?.string.flatMap(Double.init) ?? 0
+                messages.append(Received(text: body["Message"]?.string ?? "", sent: Date(timeIntervalSince1970: ms / 1000)))
             }
-            return texts
+            return messages.sorted { $0.sent < $1.sent }
         }
 
         func writeConfig(stages: String, reack: String? = nil, autoResolve: Bool = false) throws {
@@ -144,32 +164,28 @@ import Testing
     @Test("stages page in order at their waits, exactly once each; the webhook is signed")
     func escalatesInOrder() async throws {
         try await MotoHarness.withServer { server in
-            let rig = try Rig(server: server)
-            defer { rig.stop() }
-            try await rig.pager("primary")
-            try await rig.pager("secondary")
-            try rig.writeConfig(stages: """
+            let rig = try await Rig.paging(server, stages: """
                       - { notify: [primary], wait: 3s }
                       - { notify: [secondary], wait: 3s }
                 """)
+            defer { rig.stop() }
             try await rig.alarm("prod-checkout-latency", "OK")
             let daemon = try rig.startDaemon()
             try await rig.set("prod-checkout-latency", "ALARM")
 
-            let first = try await Self.eventually(20) { () async throws -> (Date, [String])? in
-                let m = try await rig.drain("primary")
-                return m.isEmpty ? nil : (Date(), m)
+            // Both stages, read back from their queues; the times are moto's.
+            var primary: [Rig.Received] = [], secondary: [Rig.Received] = []
+            let both = try await Self.eventually(40) { () async throws -> Bool? in
+                primary += try await rig.drain("primary")
+                secondary += try await rig.drain("secondary")
+                return secondary.isEmpty ? nil : true
             }
-            let (primaryAt, primaryMessages) = try #require(first, "no page reached the primary: \(daemon.errors())")
-            #expect(primaryMessages.count == 1)
-            #expect(primaryMessages.first?.contains("prod-checkout-latency") == true)
-            #expect(primaryMessages.first?.contains("breakglass ack 1") == true)
-            #expect(try await rig.drain("secondary").isEmpty, "stage 2 must wait 3 s")
-
-            let second = try await Self.eventually(15) { () async throws -> Date? in try await rig.drain("secondary").isEmpty ? nil : Date() }
-            let secondaryAt = try #require(second, "stage 2 never paged: \(daemon.errors())")
-            let gap = secondaryAt.timeIntervalSince(primaryAt)
-            #expect(gap > 2.0 && gap < 7, "stage 2 paged \(gap) s after stage 1; its wait is 3 s")
+            #expect(both == true, "stage 2 never paged: \(daemon.errors())")
+            primary += try await rig.drain("primary")
+            try #require(primary.count == 1 && secondary.count == 1, "\(primary.map(\.text)) \(secondary.map(\.text)) \(daemon.errors())")
+            #expect(primary[0].text.contains("prod-checkout-latency") && primary[0].text.contains("breakglass ack 1"), "\(primary[0].text)")
+            let gap = secondary[0].sent.timeIntervalSince(primary[0].sent)
+            #expect(gap > 2.5 && gap < 6, "stage 2 paged \(gap) s after stage 1; its wait is 3 s")
 
             // Signed webhook for the secondary, once.
             let hook = try #require(try await Self.eventually(5) { rig.webhook.requests.first })
@@ -186,7 +202,7 @@ import Testing
             // After the last stage's wait the incident is exhausted: no more pages, and JSON says so.
             try await Task.sleep(for: .seconds(4))
             let lateP = try await rig.drain("primary"), lateS = try await rig.drain("secondary")
-            #expect(lateP.isEmpty && lateS.isEmpty, "\(lateP) \(lateS)")
+            #expect(lateP.isEmpty && lateS.isEmpty, "\(lateP.map(\.text)) \(lateS.map(\.text))")
             let incident = try #require(try Self.incidents(rig).first)
             #expect(incident["state"] == "open" && incident["next_page_at"] == .null, "\(incident)")
             let pages = incident["pages"]?.array ?? []
@@ -204,26 +220,26 @@ import Testing
     @Test("acknowledging stops the next stage; a flapping alarm opens no second incident")
     func acknowledgeStops() async throws {
         try await MotoHarness.withServer { server in
-            let rig = try Rig(server: server)
-            defer { rig.stop() }
-            try await rig.pager("primary")
-            try await rig.pager("secondary")
-            try rig.writeConfig(stages: """
-                      - { notify: [primary], wait: 3s }
+            // Stage 1 waits long enough for the test to acknowledge on a busy machine.
+            let rig = try await Rig.paging(server, stages: """
+                      - { notify: [primary], wait: 10s }
                       - { notify: [secondary], wait: 3s }
                 """)
+            defer { rig.stop() }
             try await rig.alarm("prod-db-writer", "OK")
             let daemon = try rig.startDaemon()
             try await rig.set("prod-db-writer", "ALARM")
-            let paged = try await Self.eventually(20) { try await rig.drain("primary").isEmpty ? nil : true }
-            #expect(paged == true, "\(daemon.errors())")
+            let paged = try await Self.eventually(30) { try await rig.drain("primary").first }
+            let pagedAt = try #require(paged, "\(daemon.errors())").sent
             let ack = try rig.run(["ack", "1"])
             #expect(ack.status == 0, "\(ack.stderr)")
+            try #require(Date().timeIntervalSince(pagedAt) < 10, "the test acknowledged too late to prove anything")
             // Flap while acknowledged.
             try await rig.set("prod-db-writer", "OK")
             try await Task.sleep(for: .seconds(1.5))
             try await rig.set("prod-db-writer", "ALARM")
-            try await Task.sleep(for: .seconds(5))
+            // Past the moment stage 2 would have paged.
+            try await Task.sleep(for: .seconds(max(1, 11 - Date().timeIntervalSince(pagedAt))))
             #expect(try await rig.drain("secondary").isEmpty, "acknowledged: stage 2 must not page")
             #expect(rig.webhook.requests.isEmpty)
             let all = try Self.incidents(rig)
@@ -238,65 +254,74 @@ import Testing
     @Test("an acknowledged incident re-alerts after reack_after; resolving stops it")
     func realertAndResolve() async throws {
         try await MotoHarness.withServer { server in
-            let rig = try Rig(server: server)
-            defer { rig.stop() }
-            try await rig.pager("primary")
-            try await rig.pager("secondary")
-            try rig.writeConfig(stages: """
+            let rig = try await Rig.paging(server, stages: """
                       - { notify: [primary], wait: 30s }
-                """, reack: "3s")
+                """, reack: "5s")
+            defer { rig.stop() }
             try await rig.alarm("prod-api-a", "OK")
             try await rig.alarm("prod-api-b", "OK")
             let daemon = try rig.startDaemon()
             try await rig.set("prod-api-a", "ALARM")
-            #expect(try await Self.eventually(20) { try await rig.drain("primary").isEmpty ? nil : true } == true, "\(daemon.errors())")
+            let first = try await Self.eventually(30) { try await rig.drain("primary").first }
+            #expect(first != nil, "\(daemon.errors())")
             #expect(try rig.run(["ack", "1"]).status == 0)
-            // Not resolved: the primary is paged again about 3 s after the acknowledgement.
-            let realert = try await Self.eventually(10) { try await rig.drain("primary").isEmpty ? nil : true }
-            #expect(realert == true, "no re-alert: \(daemon.errors())")
+            let ackedAt = Date()
+            // Not resolved: the primary is paged again about 5 s after the acknowledgement.
+            let realert = try await Self.eventually(20) { try await rig.drain("primary").first }
+            let again = try #require(realert, "no re-alert: \(daemon.errors())")
+            #expect(again.sent.timeIntervalSince(ackedAt) > 4, "re-alerted \(again.sent.timeIntervalSince(ackedAt)) s after the acknowledgement")
+            // Acknowledged again, then resolved before its re-alert is due.
             #expect(try rig.run(["ack", "1"]).status == 0)
+            let reackedAt = Date()
             let resolved = try rig.run(["resolve", "1"])
             #expect(resolved.status == 0, "\(resolved.stderr)")
-            try await Task.sleep(for: .seconds(5))
-            let after = try await rig.drain("primary")
-            #expect(after.isEmpty, "resolved: no more re-alerts: \(after) \(daemon.errors())")
+            let resolvedAt = Date()
+            try #require(resolvedAt.timeIntervalSince(reackedAt) < 4, "the test resolved too late to prove anything")
+            // Past the re-alert the acknowledgement would have caused: nothing may be sent.
+            try await Task.sleep(for: .seconds(7))
+            let after = try await rig.drain("primary").filter { $0.sent > resolvedAt }
+            #expect(after.isEmpty, "resolved: no more re-alerts: \(after.map(\.text)) \(daemon.errors())")
             let incident = try #require(try Self.incidents(rig).first)
             #expect(incident["state"] == "resolved" && incident["ttr_seconds"]?.double != nil, "\(incident)")
+            let triggers = (incident["pages"]?.array ?? []).filter { $0["channel"] == "sns" && $0["action"] == "trigger" }
+            #expect(triggers.count == 2, "the first page and one re-alert: \(triggers)")
         }
     }
 
     @Test("a second daemon sends nothing while the first lives, and takes over when it is killed")
     func leaseTakeover() async throws {
         try await MotoHarness.withServer { server in
-            let rig = try Rig(server: server)
-            defer { rig.stop() }
-            try await rig.pager("primary")
-            try await rig.pager("secondary")
-            try rig.writeConfig(stages: """
-                      - { notify: [primary], wait: 4s }
+            let rig = try await Rig.paging(server, stages: """
+                      - { notify: [primary], wait: 8s }
                       - { notify: [secondary], wait: 30s }
                 """)
+            defer { rig.stop() }
             try await rig.alarm("prod-search", "OK")
             let first = try rig.startDaemon()
             #expect(try await Self.eventually(10) { first.errors().contains("holding the lease") ? true : nil } == true, "\(first.errors())")
             let second = try rig.startDaemon()
             #expect(try await Self.eventually(10) { second.errors().contains("standing by") ? true : nil } == true, "\(second.errors())")
             try await rig.set("prod-search", "ALARM")
-            #expect(try await Self.eventually(20) { try await rig.drain("primary").isEmpty ? nil : true } == true, "\(first.errors())")
+            let paged = try await Self.eventually(30) { try await rig.drain("primary").first }
+            let pagedAt = try #require(paged, "\(first.errors())").sent
             #expect(first.errors().contains("delivered") && !second.errors().contains("delivered"), "only the holder pages")
+            try #require(Date().timeIntervalSince(pagedAt) < 6, "the test is too late to kill the holder before stage 2")
 
             first.signal(SIGKILL)
             _ = first.wait(timeout: 5)
             let killedAt = Date()
             let tookOver = try await Self.eventually(10) { second.errors().contains("took over the lease") ? Date() : nil }
             let at = try #require(tookOver, "the standby never took over: \(second.errors())")
-            #expect(at.timeIntervalSince(killedAt) < 2.5, "took \(at.timeIntervalSince(killedAt)) s; the lease is 2 s")
-            // Stage 2 comes from the new holder, once; the primary is not paged again.
-            #expect(try await Self.eventually(15) { try await rig.drain("secondary").isEmpty ? nil : true } == true, "\(second.errors())")
+            // Within one lease period (2 s), plus what a busy machine adds to noticing it.
+            #expect(at.timeIntervalSince(killedAt) < 4, "took \(at.timeIntervalSince(killedAt)) s; the lease is 2 s")
+            // Stage 2 comes from the new holder, once, on time; the primary is not paged again.
+            let stage2 = try await Self.eventually(30) { try await rig.drain("secondary").first }
+            let stage2At = try #require(stage2, "\(second.errors())").sent
+            #expect(abs(stage2At.timeIntervalSince(pagedAt) - 8) < 3, "stage 2 paged \(stage2At.timeIntervalSince(pagedAt)) s after stage 1")
             #expect(second.errors().contains("delivered"))
             try await Task.sleep(for: .seconds(1))
             let lateP = try await rig.drain("primary"), lateS = try await rig.drain("secondary")
-            #expect(lateP.isEmpty && lateS.isEmpty, "\(lateP) \(lateS)")
+            #expect(lateP.isEmpty && lateS.isEmpty, "\(lateP.map(\.text)) \(lateS.map(\.text))")
             #expect(rig.webhook.requests.count == 1)
         }
     }
@@ -304,11 +329,8 @@ import Testing
     @Test("SIGTERM stops the daemon cleanly and gives the lease up at once")
     func sigterm() async throws {
         try await MotoHarness.withServer { server in
-            let rig = try Rig(server: server)
+            let rig = try await Rig.paging(server, stages: "      - { notify: [primary], wait: 5s }")
             defer { rig.stop() }
-            try await rig.pager("primary")
-            try await rig.pager("secondary")
-            try rig.writeConfig(stages: "      - { notify: [primary], wait: 5s }")
             let daemon = try rig.startDaemon()
             #expect(try await Self.eventually(10) { daemon.errors().contains("holding the lease") ? true : nil } == true, "\(daemon.errors())")
             daemon.signal(SIGTERM)
