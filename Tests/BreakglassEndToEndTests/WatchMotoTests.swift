@@ -186,6 +186,7 @@ import Testing
             #expect(primary[0].text.contains("prod-checkout-latency") && primary[0].text.contains("breakglass ack 1"), "\(primary[0].text)")
             let gap = secondary[0].sent.timeIntervalSince(primary[0].sent)
             #expect(gap > 2.5 && gap < 6, "stage 2 paged \(gap) s after stage 1; its wait is 3 s")
+            print("measure: watch stage 2 reached its queue \(String(format: "%.3f", gap)) s after stage 1 (wait 3 s)")
 
             // Signed webhook for the secondary, once.
             let hook = try #require(try await Self.eventually(5) { rig.webhook.requests.first })
@@ -312,6 +313,7 @@ import Testing
             let killedAt = Date()
             let tookOver = try await Self.eventually(10) { second.errors().contains("took over the lease") ? Date() : nil }
             let at = try #require(tookOver, "the standby never took over: \(second.errors())")
+            print("measure: watch standby took over \(String(format: "%.3f", at.timeIntervalSince(killedAt))) s after the holder was killed (lease 2 s)")
             // Within one lease period (2 s), plus what a busy machine adds to noticing it.
             #expect(at.timeIntervalSince(killedAt) < 4, "took \(at.timeIntervalSince(killedAt)) s; the lease is 2 s")
             // Stage 2 comes from the new holder, once, on time; the primary is not paged again.
