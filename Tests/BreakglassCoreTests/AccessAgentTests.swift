@@ -220,10 +220,12 @@ import Testing
         // The next request runs the expiry sweep first, and the server says what it wiped.
         #expect(try client.list() == [])
         #expect(served.expired.value.withLock { $0.map(\.id) } == [7])
-        // Idle for 60 s of the clock since it let go of its grant: the loop ends by itself (this last
-        // request only wakes it at once instead of at its next one-second turn).
+        // Idle for 60 s of the clock since it let go of its grant: the loop ends by itself. This last
+        // request only wakes it at once instead of at its next one-second turn; the agent may answer
+        // it or may already have noticed it is idle and closed (both are right), so its answer is
+        // not checked.
         clock.advance(61)
-        #expect(try client.isRunning())
+        _ = try? client.isRunning()
         #expect(served.done.wait(timeout: .now() + 10) == .success)
         served.done.signal()
         #expect(served.ended.withLock { $0 } == .idle)
