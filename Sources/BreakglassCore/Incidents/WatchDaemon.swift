@@ -162,6 +162,7 @@ public final class WatchDaemon: Sendable {
                     log(takenOver ? "took over the lease from a daemon that stopped renewing it or exited" : "holding the lease; paging from here")
                     let recovered = try incidents.recoverInterrupted(actor: actor, now: now)
                     if recovered > 0 { log("\(recovered) page(s) were being sent by the previous holder; see their status in `breakglass incidents ID`") }
+                    warnAboutMissingPlans()
                 }
                 return true
             case .heldByOther(_, let pid, let host, let until):
@@ -234,11 +235,15 @@ public final class WatchDaemon: Sendable {
         } catch {
             log("escalation check failed: \(error)")
         }
-        // Incidents whose plan left the configuration: said once each.
-        if let stuck = try? incidents.list().filter({ config.plan($0.plan) == nil }) {
-            for incident in stuck where state.withLock({ $0.planWarned.insert(incident.id).inserted }) {
-                log("incident \(incident.id) follows plan `\(incident.plan)`, which the configuration no longer has; it escalates no further")
-            }
+    }
+
+    /// Says once, when the lease is taken, which unresolved incidents follow a plan the configuration
+    /// no longer has. The configuration is read once at start, so incidents this daemon opens always
+    /// have theirs; only older ones can be stuck.
+    func warnAboutMissingPlans() {
+        guard let stuck = try? incidents.list().filter({ config.plan($0.plan) == nil }) else { return }
+        for incident in stuck where state.withLock({ $0.planWarned.insert(incident.id).inserted }) {
+            log("incident \(incident.id) follows plan `\(incident.plan)`, which the configuration no longer has; it escalates no further")
         }
     }
 
