@@ -16,11 +16,7 @@ struct AuditBench: ParsableCommand {
     @Option(help: "table or json.") var output = "table"
 
     func run() throws {
-        let store: Store
-        do { store = try Store.open(path: state) } catch {
-            FileHandle.standardError.write(Data("breakglass-bench: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let store = try openBenchStore(state)
         let journal = AuditJournal(log: AuditLog(store: store), actor: AuditActor.current(), context: AuditContext(drill: "bench"))
         let parameters: AWSValue = ["AutoScalingGroupName": "prod-web", "DesiredCapacity": 8, "HonorCooldown": false]
         var times: [Double] = []

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BreakglassAWS
+import BreakglassCore
 import Foundation
 
 /// Measures the targets in DESIGN.md. Each subcommand prints medians; `--output json` for machines.
@@ -55,5 +56,13 @@ struct SignBench: ParsableCommand {
             print("sign: \(Int(median.rounded())) ns per signature (median of \(samples) samples × \(iterations); target ≤ 2000 ns)")
         }
         if sink == 0 { print("") }
+    }
+}
+
+/// Opens the scratch state database a bench writes to; a bad path is a usage error (exit 2).
+func openBenchStore(_ path: String) throws -> Store {
+    do { return try Store.open(path: path) } catch {
+        FileHandle.standardError.write(Data("breakglass-bench: \(error)\n".utf8))
+        throw ExitCode(2)
     }
 }

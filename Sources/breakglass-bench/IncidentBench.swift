@@ -29,11 +29,7 @@ struct IncidentBench: ParsableCommand {
         """
 
     func run() throws {
-        let store: Store
-        do { store = try Store.open(path: state) } catch {
-            FileHandle.standardError.write(Data("breakglass-bench: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let store = try openBenchStore(state)
         let config = try ConfigLoader.parse(Self.yaml, file: "bench.yaml")
         let incidents = IncidentStore(log: AuditLog(store: store))
         let actor = AuditActor(user: "bench")

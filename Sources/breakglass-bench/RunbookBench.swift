@@ -16,11 +16,7 @@ struct RunbookBench: AsyncParsableCommand {
     @Option(help: "table or json.") var output = "table"
 
     func run() async throws {
-        let store: Store
-        do { store = try Store.open(path: state) } catch {
-            FileHandle.standardError.write(Data("breakglass-bench: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let store = try openBenchStore(state)
         let yaml = "id: bench\ntitle: Bench\nsteps:\n" + (1...max(1, steps)).map { "  - say: Step \($0).\n" }.joined()
         let runbook = try RunbookLoader.parse(yaml, file: "bench.yaml")
         let env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": "http://127.0.0.1:9"])
