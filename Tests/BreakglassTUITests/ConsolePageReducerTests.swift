@@ -137,7 +137,7 @@ struct ConsolePageReducerTests {
         _ = reduce(&state, .key(.char("a")), now: fixedNow)
         _ = reduce(&state, .acknowledgeFailed(incident: 12, message: "database is locked"), now: fixedNow)
         #expect(state.notices.map(\.kind) == [.acknowledgeFailed("database is locked")])
-        #expect(state.bannerActions == [.acknowledgePage, .dismissBanner])
+        #expect(state.bannerActions == [.acknowledge, .back])
         #expect(reduce(&state, .key(.char("a")), now: fixedNow) == [.acknowledge(incident: 12)])
         // A failure that arrives when the banner has moved on changes nothing.
         _ = reduce(&state, .pagesArrived([page(43, .acknowledge, by: "bob")]), now: fixedNow)
@@ -190,7 +190,7 @@ struct ConsolePageReducerTests {
     func aStateFileThatCannotBeOpenedIsSaidOnceAndMarked() {
         var state = ConsoleState(identity: "", regions: [], size: TerminalSize(width: 80, height: 24), now: fixedNow, pages: .unavailable("state folder is mode 0755"))
         #expect(state.banner == .problem("pages off: state folder is mode 0755 — showing alarms only"))
-        #expect(state.bannerActions == [.dismissBanner])
+        #expect(state.bannerActions == [.back])
         _ = reduce(&state, .key(.escape), now: fixedNow)
         #expect(state.banner == nil)
         #expect(state.pageFeed.marker == "pages off")

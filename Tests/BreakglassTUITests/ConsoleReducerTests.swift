@@ -44,7 +44,7 @@ struct ConsoleReducerTests {
 
     @Test
     func escapeNeverQuitsAndOnlyDismissesTheBanner() {
-        #expect(Keymap.console.action(for: .escape) == .dismissBanner)
+        #expect(Keymap.console.action(for: .escape, view: .alarms) == .back)
         var state = loadedState(okAlarms(3))
         #expect(reduce(&state, .key(.escape), now: fixedNow).isEmpty)
         #expect(state.selectedIndex == 0)
@@ -243,9 +243,10 @@ struct ConsoleReducerTests {
     func everyActionHasAKeyAndFooterHintsFollowTheTable() {
         let bound = Set(Keymap.console.bindings.map(\.action))
         #expect(bound == Set(ConsoleAction.allCases))
-        #expect(Keymap.console.footerHints().map(\.key) == ["q", "R", "j", "k", "g", "G", "PgDn", "PgUp"])
-        #expect(Keymap.console.footerHints(available: [.dismissBanner]).map(\.key).prefix(2) == ["Esc", "q"])
-        #expect(Keymap.console.footerHints(available: [.dismissBanner, .acknowledgePage]).map(\.key).prefix(3) == ["a", "Esc", "q"])
+        #expect(Keymap.console.footerHints(view: .alarms).map(\.key) == ["/", "s", "q", "?", ":"])
+        #expect(Keymap.console.footerHints(view: .alarms, available: [.back]).map(\.key).prefix(2) == ["Esc", "/"])
+        #expect(Keymap.console.footerHints(view: .alarms, available: [.back, .acknowledge]).map(\.key).prefix(3) == ["a", "Esc", "/"])
+        #expect(Keymap.console.footerHints(view: .alarms, guided: true).map(\.key) == ["Enter", "h", "q"])
         #expect(Keymap.console.bindings.first { $0.action == .moveDown }?.keysLabel == "j/Down")
     }
 

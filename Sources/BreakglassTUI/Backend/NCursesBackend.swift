@@ -27,6 +27,8 @@ public final class NCursesBackend: TerminalBackend {
 
     /// The depth frames are drawn at; degrade the theme to it before rendering.
     public let colorDepth: ColorDepth
+    /// Box and sparkline characters this terminal can show.
+    public let glyphs: LineGlyphs
     public private(set) var size: TerminalSize
     public var inputFileDescriptor: Int32 { STDIN_FILENO }
 
@@ -84,6 +86,7 @@ public final class NCursesBackend: TerminalBackend {
         directColor = terminalColors > 256
         maxPairs = colorDepth == .mono ? 0 : min(Int(bg_color_pairs()), Int(Int16.max))
         size = TerminalSize(width: Int(bg_cols()), height: Int(bg_lines()))
+        glyphs = LineGlyphs.forTerminal(environment["TERM"] ?? "")
     }
 
     deinit { restore() }

@@ -3,11 +3,13 @@ import BreakglassCore
 /// Where everything on the alarm console goes for a terminal size. The reducer (for paging and
 /// scrolling) and the renderer read the same layout, so they agree on how many rows are visible.
 ///
-/// Rows: 0 top bar, 1 counts, then the page banner while there is one (row 2), the column header,
-/// the alarm list, the detail block (1 line; 4 lines when the terminal has at least 30 rows), and
-/// the footer on the last row.
+/// Rows: 0 top bar, 1 the screens' tabs, then the page banner while there is one (row 2), the
+/// screen's area, and the footer on the last row. On the alarms screen the area holds the counts,
+/// the column header, the alarm list and the detail block (1 line; 4 lines when the terminal has at
+/// least 30 rows).
 public struct ConsoleLayout: Hashable, Sendable {
     public static let minimumSize = TerminalSize(width: 80, height: 24)
+    public static let tabsRow = 1
     public static let bannerRow = 2
 
     public let size: TerminalSize
@@ -35,8 +37,15 @@ public struct ConsoleLayout: Hashable, Sendable {
         size.width < Self.minimumSize.width || size.height < Self.minimumSize.height
     }
 
+    /// Where a screen draws: below the tabs (and the banner), above the footer.
+    public var area: ScreenArea {
+        ScreenArea(top: contentTop, height: max(0, footerRow - contentTop), width: size.width)
+    }
+
+    public var contentTop: Int { Self.bannerRow + bannerHeight }
+    public var countsRow: Int { contentTop }
     public var detailHeight: Int { size.height >= 30 ? 4 : 1 }
-    public var headerRow: Int { Self.bannerRow + bannerHeight }
+    public var headerRow: Int { contentTop + 1 }
     public var listTop: Int { headerRow + 1 }
     public var listHeight: Int { max(0, size.height - listTop - detailHeight - 1) }
     public var detailTop: Int { listTop + listHeight }
@@ -76,4 +85,20 @@ public struct ConsoleLayout: Hashable, Sendable {
             nameX: nameX, nameWidth: nameWidth, regionX: regionX, regionWidth: regionWidth, timeX: timeX,
             reasonX: reasonX, reasonWidth: reasonWidth)
     }
+}
+
+/// The rows a screen may draw in, the full width of the terminal.
+public struct ScreenArea: Hashable, Sendable {
+    public var top: Int
+    public var height: Int
+    public var width: Int
+
+    public init(top: Int, height: Int, width: Int) {
+        self.top = top
+        self.height = height
+        self.width = width
+    }
+
+    /// The row after the last one of the area.
+    public var bottom: Int { top + height }
 }

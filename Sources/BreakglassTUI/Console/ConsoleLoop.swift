@@ -16,18 +16,27 @@ public struct ConsoleOptions: Sendable {
     public var refreshInterval: TimeInterval
     /// A built-in theme: `Theme.builtInNames`.
     public var themeName: String
+    /// A theme already loaded (from themes/*.yaml); wins over `themeName`.
+    public var theme: Theme?
     /// `.auto` follows the terminal and `NO_COLOR`.
     public var colorPolicy: ColorPolicy
+    /// The keys, after `console.keys` in the configuration.
+    public var keymap: Keymap
+    /// Guided mode, for the non-technical backup.
+    public var guided: Bool
 
     public init(
         identity: String, regions: [String], refreshInterval: TimeInterval = 15, themeName: String = "default",
-        colorPolicy: ColorPolicy = .auto
+        theme: Theme? = nil, colorPolicy: ColorPolicy = .auto, keymap: Keymap = .console, guided: Bool = false
     ) {
         self.identity = identity
         self.regions = regions
         self.refreshInterval = refreshInterval
         self.themeName = themeName
+        self.theme = theme
         self.colorPolicy = colorPolicy
+        self.keymap = keymap
+        self.guided = guided
     }
 }
 
@@ -76,14 +85,26 @@ public struct ConsoleDependencies: Sendable {
     public var fetchAlarms: @Sendable () async throws -> [Alarm]
     public var pages: ConsolePages
     public var now: @Sendable () -> Date
+    /// Each screen's way to the world; nil where it is not wired (the screen says so).
+    public var metrics: MetricSource?
+    public var incidents: IncidentsSource?
+    public var runbooks: RunbookSource?
+    public var access: AccessSource?
+    public var audit: AuditSource?
 
     public init(
         fetchAlarms: @escaping @Sendable () async throws -> [Alarm], pages: ConsolePages = .none,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: MetricSource? = nil, incidents: IncidentsSource? = nil,
+        runbooks: RunbookSource? = nil, access: AccessSource? = nil, audit: AuditSource? = nil
     ) {
         self.fetchAlarms = fetchAlarms
         self.pages = pages
         self.now = now
+        self.metrics = metrics
+        self.incidents = incidents
+        self.runbooks = runbooks
+        self.access = access
+        self.audit = audit
     }
 }
 
@@ -104,7 +125,7 @@ public func runConsole(options: ConsoleOptions, dependencies: ConsoleDependencie
         printError(message)
         return 2
     }
-    guard let baseTheme = Theme.builtIn(named: options.themeName) else {
+    guard let baseTheme = options.theme ?? Theme.builtIn(named: options.themeName) else {
         printError(
             "breakglass console has no theme named \"\(TerminalText.sanitize(options.themeName))\". Use one of: "
                 + Theme.builtInNames.joined(separator: ", ") + ".")
@@ -130,8 +151,10 @@ public func runConsole(options: ConsoleOptions, dependencies: ConsoleDependencie
     }
     defer { backend.restore() }
 
+    var theme = baseTheme
+    theme.glyphs = backend.glyphs
     let session = ConsoleSession(
-        options: options, size: backend.size, theme: baseTheme.degraded(to: backend.colorDepth),
+        options: options, size: backend.size, theme: theme.degraded(to: backend.colorDepth),
         now: dependencies.now(), pages: dependencies.pages.mode)
     let loop = ConsoleLoop(session: session, backend: backend, inbox: inbox, dependencies: dependencies)
     return loop.run()
@@ -146,13 +169,14 @@ private func printError(_ message: String) {
 /// deadline, turns what arrived into events, applies them in order, runs the effects and draws once.
 final class ConsoleLoop {
     private(set) var session: ConsoleSession
-    private let backend: any TerminalBackend
-    private let inbox: EventInbox
-    private let dependencies: ConsoleDependencies
+    let backend: any TerminalBackend
+    let inbox: EventInbox
+    let dependencies: ConsoleDependencies
     private let takeSignals: () -> TerminalRestore.Pending
     private var refreshTask: Task<Void, Never>?
-    /// Page polls and acknowledgements, one at a time, off the loop's thread.
-    private let diskQueue = DispatchQueue(label: "breakglass.console.pages")
+    /// Page polls and acknowledgements, one at a time, off the loop's thread. Screens run their
+    /// disk work here too (one queue: SQLite work is short, and order is kept).
+    let diskQueue = DispatchQueue(label: "breakglass.console.pages")
 
     init(
         session: ConsoleSession, backend: any TerminalBackend, inbox: EventInbox,
@@ -208,6 +232,11 @@ final class ConsoleLoop {
                     onDisk { source in
                         do { return .pagesArrived(try source.poll(after)) } catch { return .pagesFailed(String(describing: error)) }
                     }
+                case .alarmsView(let effect): perform(effect)
+                case .incidents(let effect): perform(effect)
+                case .runbook(let effect): perform(effect)
+                case .access(let effect): perform(effect)
+                case .audit(let effect): perform(effect)
                 case .acknowledge(let incident):
                     onDisk { source in
                         do {

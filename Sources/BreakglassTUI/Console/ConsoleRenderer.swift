@@ -33,12 +33,27 @@ private struct ConsoleRenderer {
             return
         }
         renderTopBar()
-        renderCounts()
-        renderBanner()
-        renderHeader()
-        renderList()
-        renderDetail()
+        let area = layout.area
+        if state.guided {
+            let guidedArea = ScreenArea(top: 1, height: max(0, layout.footerRow - 1), width: width)
+            renderGuided(state, into: &grid, area: guidedArea, theme: theme, now: now)
+        } else {
+            renderTabs()
+            renderBanner()
+            switch state.view {
+            case .alarms: renderAlarms(state, into: &grid, area: area, theme: theme, now: now)
+            case .incidents: renderIncidents(state, into: &grid, area: area, theme: theme, now: now)
+            case .runbook: renderRunbook(state, into: &grid, area: area, theme: theme, now: now)
+            case .access: renderAccess(state, into: &grid, area: area, theme: theme, now: now)
+            case .audit: renderAudit(state, into: &grid, area: area, theme: theme, now: now)
+            }
+        }
         renderFooter()
+        switch state.overlay {
+        case .help(let offset): renderHelp(offset: offset)
+        case .command(let line): renderCommandLine(line)
+        case nil: break
+        }
     }
 
     // MARK: Bars
@@ -46,13 +61,28 @@ private struct ConsoleRenderer {
     mutating func renderTopBar() {
         let style = theme[.topBar]
         grid.fill(y: 0, style: style)
-        let right = ConsoleFormat.clock(now) + " UTC "
-        let rightX = width - TerminalText.width(right)
-        let product = " breakglass"
+        let clock = ConsoleFormat.clock(now) + " UTC "
+        var rightX = width - TerminalText.width(clock)
+        grid.put(clock, x: max(0, rightX), y: 0, style: style)
+        // While a break-glass grant is held, its role and time left, left of the clock, in the alarm
+        // style when under a minute: the most important thing to know before sending anything.
+        if let held = state.access.held {
+            let left = held.expires.timeIntervalSince(now)
+            let text = left > 0
+                ? " \(TerminalText.sanitize(held.role)) \(ConsoleFormat.countdown(left)) "
+                : " \(TerminalText.sanitize(held.role)) expired "
+            let badge = theme[left > 60 ? .accessBadge : .stateAlarm]
+            let x = rightX - 1 - TerminalText.width(text)
+            if x > 24 {
+                grid.put(text, x: x, y: 0, style: badge)
+                rightX = x
+            }
+        }
+        let product = state.guided ? " breakglass · guided" : " breakglass"
         grid.put(product, x: 0, y: 0, style: style)
         // Identity, then regions. When both do not fit, the regions keep at least half the room: which
         // region you are looking at matters more than the tail of an ARN.
-        let identity = TerminalText.sanitize(state.identity)
+        let identity = TerminalText.sanitize(state.access.held.map { "break-glass " + $0.role } ?? state.identity)
         let regions = TerminalText.sanitize(state.regions.joined(separator: ","))
         let identityWidth = TerminalText.width(identity)
         let regionsWidth = TerminalText.width(regions)
@@ -68,58 +98,49 @@ private struct ConsoleRenderer {
                 grid.put(TerminalText.truncate(regions, toWidth: regionsRoom), x: x, y: 0, style: style)
             }
         }
-        grid.put(right, x: max(0, rightX), y: 0, style: style)
     }
 
-    func refreshIndicator() -> String {
-        switch state.refresh {
-        case .neverLoaded, .loading: return "loading…"
-        case _ where state.refreshInFlight: return "refreshing…"
-        case .loaded(let at): return "updated " + CompactDuration.format(now.timeIntervalSince(at)) + " ago"
-        case .failed: return "refresh failed"
-        }
-    }
-
-    mutating func renderCounts() {
-        guard state.refresh.lastLoaded != nil else {
-            let text = refreshIndicator() + " "
-            let x = max(0, width - TerminalText.width(text))
-            grid.put(text, x: x, y: 1, style: theme[.muted])
-            renderPagesMarker(endingAt: x, after: 1)
-            return
-        }
-        let counts = state.counts
-        let parts: [(Int, String, ThemeRole)] = [
-            (counts.alarm, "ALARM", .stateAlarm),
-            (counts.insufficientData, "INSUF", .stateInsufficient),
-            (counts.ok, "OK", .stateOK),
-        ]
+    /// The screens, the current one highlighted, with their number keys; on the right, whether
+    /// pages are off or failing.
+    mutating func renderTabs() {
+        let y = ConsoleLayout.tabsRow
+        grid.fill(y: y, style: theme[.tabs])
         var x = 1
-        for (i, part) in parts.enumerated() {
-            if i > 0 { x += grid.put(" · ", x: x, y: 1, style: theme[.muted]) }
-            let style = part.0 > 0 ? theme[part.2] : theme[.muted]
-            x += grid.put("\(part.0) \(part.1)", x: x, y: 1, style: style)
+        for view in ConsoleView.allCases {
+            let key = state.keymap.keyLabel(for: action(showing: view), view: state.view) ?? ""
+            var label = " " + (key.isEmpty ? "" : key + " ") + view.title
+            if let badge = tabBadge(view) { label += " " + badge }
+            label += " "
+            let style = view == state.view ? theme[.tabActive] : theme[.tabs]
+            guard x + TerminalText.width(label) < width - 1 else { break }
+            x += grid.put(label, x: x, y: y, style: style) + 1
         }
-        // Refresh state and position on the right: the top bar is kept for who and where.
-        var right = refreshIndicator()
-        if let index = state.selectedIndex { right += "  \(index + 1)/\(state.alarms.count)" }
-        right += " "
-        let rightX = width - TerminalText.width(right)
-        if rightX > x + 1 {
-            grid.put(right, x: rightX, y: 1, style: theme[.muted])
-            renderPagesMarker(endingAt: rightX, after: x)
+        if let marker = state.pageFeed.marker {
+            let text = marker + " "
+            let markerX = width - TerminalText.width(text)
+            if markerX > x + 1 { grid.put(text, x: markerX, y: y, style: theme[.warning]) }
         }
     }
 
-    /// "pages off" or "pages failing" just left of `endingAt`, when pages do not work and it fits
-    /// after column `after`.
-    mutating func renderPagesMarker(endingAt end: Int, after: Int) {
-        guard let marker = state.pageFeed.marker else { return }
-        let text = marker + " · "
-        let x = end - TerminalText.width(text)
-        guard x > after + 1 else { return }
-        grid.put(marker, x: x, y: 1, style: theme[.warning])
-        grid.put(" · ", x: x + TerminalText.width(marker), y: 1, style: theme[.muted])
+    /// A count worth seeing from any screen: alarms in ALARM, unresolved incidents.
+    func tabBadge(_ view: ConsoleView) -> String? {
+        switch view {
+        case .alarms: state.counts.alarm > 0 ? "(\(state.counts.alarm))" : nil
+        case .incidents:
+            state.incidents.rows.contains { $0.phase != "resolved" }
+                ? "(\(state.incidents.rows.filter { $0.phase != "resolved" }.count))" : nil
+        default: nil
+        }
+    }
+
+    func action(showing view: ConsoleView) -> ConsoleAction {
+        switch view {
+        case .alarms: .showAlarms
+        case .incidents: .showIncidents
+        case .runbook: .showRunbook
+        case .access: .showAccess
+        case .audit: .showAudit
+        }
     }
 
     // MARK: Banner
@@ -130,7 +151,7 @@ private struct ConsoleRenderer {
     mutating func renderBanner() {
         guard let banner = state.banner else { return }
         let y = ConsoleLayout.bannerRow
-        let line = BannerText.line(banner, width: width)
+        let line = BannerText.line(banner, width: width, keys: state.keymap, view: state.view)
         let style = theme[line.role]
         grid.fill(y: y, style: style)
         grid.put(line.left, x: 0, y: y, style: style, maxWidth: width)
@@ -139,165 +160,111 @@ private struct ConsoleRenderer {
         }
     }
 
-    mutating func renderHeader() {
-        let style = theme[.header]
-        let c = layout.columns
-        let y = layout.headerRow
-        grid.fill(y: y, style: style)
-        grid.put("STATE", x: ConsoleLayout.Columns.badgeX, y: y, style: style)
-        grid.put("NAME", x: c.nameX, y: y, style: style)
-        if c.regionWidth > 0 { grid.put("REGION", x: c.regionX, y: y, style: style) }
-        grid.put(
-            TerminalText.pad("IN STATE", toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
-            x: c.timeX, y: y, style: style)
-        grid.put("REASON", x: c.reasonX, y: y, style: style, maxWidth: c.reasonWidth)
-    }
-
-    // MARK: List
-
-    mutating func renderList() {
-        let top = layout.listTop
-        guard !state.alarms.isEmpty else {
-            grid.put(
-                TerminalText.truncate(emptyListText(), toWidth: width - 4), x: 2, y: top + 1,
-                style: theme[.muted])
-            return
-        }
-        let end = min(state.alarms.count, state.scrollOffset + layout.listHeight)
-        guard state.scrollOffset < end else { return }
-        for index in state.scrollOffset..<end {
-            renderRow(state.alarms[index], y: top + index - state.scrollOffset, selected: index == state.selectedIndex)
-        }
-    }
-
-    func emptyListText() -> String {
-        switch state.refresh {
-        case .neverLoaded, .loading:
-            return "Loading alarms…"
-        case .failed(_, _, nil):
-            return "Could not load alarms yet (the reason is below)."
-        case .loaded, .failed:
-            let regions = TerminalText.sanitize(state.regions.joined(separator: ", "))
-            return regions.isEmpty ? "No alarms" : "No alarms in \(regions)"
-        }
-    }
-
-    mutating func renderRow(_ alarm: Alarm, y: Int, selected: Bool) {
-        let c = layout.columns
-        let style = selected ? theme[.selection] : theme[.text]
-        grid.fill(y: y, style: style)
-        if selected { grid.put(">", x: 0, y: y, style: style) }
-        grid.put(
-            TerminalText.pad(AlarmListing.label(alarm.state), toWidth: ConsoleLayout.Columns.badgeWidth),
-            x: ConsoleLayout.Columns.badgeX, y: y, style: theme.style(for: alarm.state))
-        grid.put(
-            TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: c.nameWidth),
-            x: c.nameX, y: y, style: style)
-        if c.regionWidth > 0 {
-            grid.put(
-                TerminalText.truncate(TerminalText.sanitize(alarm.region), toWidth: c.regionWidth),
-                x: c.regionX, y: y, style: style)
-        }
-        grid.put(
-            TerminalText.pad(
-                CompactDuration.format(now.timeIntervalSince(alarm.updated)),
-                toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
-            x: c.timeX, y: y, style: style)
-        grid.put(
-            TerminalText.truncate(TerminalText.sanitize(alarm.reason), toWidth: c.reasonWidth),
-            x: c.reasonX, y: y, style: style)
-    }
-
-    // MARK: Detail
-
-    mutating func renderDetail() {
-        let top = layout.detailTop
-        if layout.detailHeight == 1 {
-            if !renderFailure(y: top), let alarm = state.selectedAlarm {
-                var x = 1
-                let name = TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: width / 2)
-                x += grid.put(name, x: x, y: top, style: theme[.header])
-                x += grid.put(": ", x: x, y: top, style: theme[.text])
-                let reason = TerminalText.truncate(TerminalText.sanitize(alarm.reason), toWidth: width - 1 - x)
-                grid.put(reason, x: x, y: top, style: theme[.text])
-            }
-            return
-        }
-        if !renderFailure(y: top) {
-            grid.put(TerminalText.truncate(statusText(), toWidth: width - 2), x: 1, y: top, style: theme[.muted])
-        }
-        guard let alarm = state.selectedAlarm else { return }
-        var x = 1
-        x += grid.put(AlarmListing.label(alarm.state), x: x, y: top + 1, style: theme.style(for: alarm.state))
-        x += 1
-        let name = TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: width - 1 - x)
-        x += grid.put(name, x: x, y: top + 1, style: theme[.header])
-        var facts = [TerminalText.sanitize(alarm.region)]
-        switch alarm.type {
-        case .composite: facts.append("composite")
-        case .metric:
-            let metric = [alarm.namespace, alarm.metric].compactMap { $0 }.joined(separator: " ")
-            if !metric.isEmpty { facts.append(TerminalText.sanitize(metric)) }
-        }
-        facts.append("in \(AlarmListing.label(alarm.state)) for \(CompactDuration.format(now.timeIntervalSince(alarm.updated)))")
-        let room = width - 1 - (x + 2)
-        if room > 0 {
-            grid.put(
-                TerminalText.truncate(facts.joined(separator: " · "), toWidth: room), x: x + 2, y: top + 1,
-                style: theme[.muted])
-        }
-        let lines = TerminalText.wrap(
-            TerminalText.sanitize(alarm.reason), toWidth: width - 2, maxLines: layout.detailHeight - 2)
-        for (i, line) in lines.enumerated() {
-            grid.put(line, x: 1, y: top + 2 + i, style: theme[.text])
-        }
-    }
-
-    /// Draws the last refresh error on row `y` if the last refresh failed; says whether it did. The
-    /// error's message is cut, not the time or the retry countdown, which matter more.
-    mutating func renderFailure(y: Int) -> Bool {
-        guard case .failed(let message, let at, _) = state.refresh else { return false }
-        let prefix = "refresh failed \(ConsoleFormat.clock(at)): "
-        let suffix: String
-        if state.refreshInFlight {
-            suffix = " — retrying now"
-        } else {
-            let wait = max(0, state.nextRefreshAt.timeIntervalSince(now).rounded(.up))
-            suffix = " — retrying in \(CompactDuration.format(wait))"
-        }
-        let room = width - 2 - TerminalText.width(prefix) - TerminalText.width(suffix)
-        let text = prefix + TerminalText.truncate(TerminalText.sanitize(message), toWidth: max(0, room)) + suffix
-        grid.put(text, x: 1, y: y, style: theme[.error], maxWidth: width - 2)
-        return true
-    }
-
-    func statusText() -> String {
-        switch state.refresh {
-        case .neverLoaded, .loading:
-            return "loading alarms…"
-        case .loaded(let at), .failed(_, _, .some(let at)):
-            let count = "\(state.alarms.count) alarm\(state.alarms.count == 1 ? "" : "s")"
-            if state.refreshInFlight { return "\(count) · updated \(ConsoleFormat.clock(at)) UTC · refreshing…" }
-            let wait = max(0, state.nextRefreshAt.timeIntervalSince(now).rounded(.up))
-            return "\(count) · updated \(ConsoleFormat.clock(at)) UTC · next refresh in \(CompactDuration.format(wait))"
-        case .failed(_, _, nil):
-            return ""
-        }
-    }
-
     // MARK: Footer
 
     mutating func renderFooter() {
         let y = layout.footerRow
         grid.fill(y: y, style: theme[.footer])
+        if let message = state.message {
+            let text = TerminalText.truncate(TerminalText.sanitize(message.text), toWidth: width - 2)
+            grid.put(text, x: 1, y: y, style: theme[message.isError ? .error : .accent])
+            return
+        }
         var x = 1
-        for hint in Keymap.console.footerHints(available: state.bannerActions) {
+        let hints = state.keymap.footerHints(view: state.view, guided: state.guided, available: state.availableActions)
+        for hint in hints {
             let needed = TerminalText.width(hint.key) + 1 + TerminalText.width(hint.description)
             if x + needed > width - 1 { break }
             x += grid.put(hint.key, x: x, y: y, style: theme[.footerKey])
             x += 1
             x += grid.put(hint.description, x: x, y: y, style: theme[.footer])
             x += 2
+        }
+    }
+
+    // MARK: Overlays
+
+    /// The keys of the screen under it, from the keymap, in a box over the screen: each binding's
+    /// keys and words, the screen's own first, then the `:` commands.
+    mutating func renderHelp(offset: Int) {
+        let bindings = state.keymap.bindings(view: state.view, guided: state.guided)
+        var lines: [(keys: String, text: String, heading: Bool)] = []
+        let screen = state.guided ? "Guided mode" : state.view.title
+        lines.append(("", "Keys on \(screen)", true))
+        for binding in bindings { lines.append((binding.keysLabel, binding.description, false)) }
+        if !state.guided {
+            lines.append(("", "", false))
+            lines.append(("", "Commands after :", true))
+            for command in ConsoleCommandName.allCases {
+                lines.append((":" + command.rawValue + (command == .runbook ? " NAME" : ""), commandHelp(command), false))
+            }
+        }
+        let keyWidth = min(22, lines.map { TerminalText.width($0.keys) }.max() ?? 0)
+        let boxWidth = min(width - 4, max(40, keyWidth + 32))
+        let boxHeight = min(grid.height - 2, lines.count + 3)
+        let x0 = max(0, (width - boxWidth) / 2)
+        let y0 = max(1, (grid.height - boxHeight) / 2)
+        let glyphs = theme.glyphs
+        let frame = theme[.header]
+        grid.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, style: theme[.text])
+        drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame, glyphs: glyphs)
+        let title = " Help — Esc closes "
+        grid.put(title, x: x0 + 2, y: y0, style: frame, maxWidth: boxWidth - 4)
+        let room = boxHeight - 2
+        let first = min(offset, max(0, lines.count - room))
+        for (i, line) in lines.dropFirst(first).prefix(room).enumerated() {
+            let y = y0 + 1 + i
+            if line.heading {
+                grid.put(line.text, x: x0 + 2, y: y, style: theme[.header], maxWidth: boxWidth - 4)
+            } else {
+                grid.put(TerminalText.truncate(line.keys, toWidth: keyWidth), x: x0 + 2, y: y, style: theme[.footerKey])
+                grid.put(line.text, x: x0 + 4 + keyWidth, y: y, style: theme[.text], maxWidth: boxWidth - 6 - keyWidth)
+            }
+        }
+        if first + room < lines.count {
+            grid.put(" more: j/Down ", x: x0 + boxWidth - 16, y: y0 + boxHeight - 1, style: frame)
+        }
+    }
+
+    func commandHelp(_ command: ConsoleCommandName) -> String {
+        switch command {
+        case .alarms: "the alarms"
+        case .incidents: "incidents, stages and countdowns"
+        case .runbook: "open a runbook (Tab completes)"
+        case .access: "request or revoke break-glass access"
+        case .audit: "the audit trail and its verification"
+        case .help: "this help"
+        case .quit: "leave the console (also :q)"
+        }
+    }
+
+    mutating func drawBox(x: Int, y: Int, width w: Int, height h: Int, style: Style, glyphs: LineGlyphs) {
+        guard w >= 2, h >= 2 else { return }
+        grid.put(String(glyphs.topLeft), x: x, y: y, style: style)
+        grid.put(String(glyphs.topRight), x: x + w - 1, y: y, style: style)
+        grid.put(String(glyphs.bottomLeft), x: x, y: y + h - 1, style: style)
+        grid.put(String(glyphs.bottomRight), x: x + w - 1, y: y + h - 1, style: style)
+        grid.fill(x: x + 1, y: y, width: w - 2, character: glyphs.horizontal, style: style)
+        grid.fill(x: x + 1, y: y + h - 1, width: w - 2, character: glyphs.horizontal, style: style)
+        grid.fill(x: x, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
+        grid.fill(x: x + w - 1, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
+    }
+
+    /// The command line on the footer row: what is typed, a cursor, and the completions.
+    mutating func renderCommandLine(_ line: CommandLineState) {
+        let y = layout.footerRow
+        grid.fill(y: y, style: theme[.text])
+        var x = grid.put(":", x: 0, y: y, style: theme[.footerKey])
+        let text = TerminalText.sanitize(line.text)
+        // The end of a long line stays visible.
+        let room = width - 2
+        let shown = TerminalText.width(text) > room ? String(text.suffix(room)) : text
+        x += grid.put(shown, x: x, y: y, style: theme[.text])
+        grid.put(" ", x: x, y: y, style: theme[.selection])
+        if let completions = line.completions, completions.count > 1 {
+            let others = completions.enumerated().map { $0.offset == line.completionIndex ? "[\($0.element)]" : $0.element }
+            let hint = "  " + others.joined(separator: " ")
+            grid.put(TerminalText.sanitize(hint), x: x + 2, y: y, style: theme[.muted], maxWidth: max(0, width - x - 3))
         }
     }
 
@@ -322,10 +289,11 @@ enum BannerText {
     /// The banner's text for `width` columns: `left` from the first column, `right` (the count of
     /// other notices) against the right edge, and the role to draw the row in. The key hint is added
     /// only when everything fits; the footer always lists the banner's keys.
-    static func line(_ banner: PageBanner, width: Int) -> (left: String, right: String, role: ThemeRole) {
-        let keys = Keymap.console
-        let ack = keys.keyLabel(for: .acknowledgePage).map { "\($0): acknowledge" }
-        let dismiss = keys.keyLabel(for: .dismissBanner).map { "\($0): dismiss" }
+    static func line(_ banner: PageBanner, width: Int, keys: Keymap = .console, view: ConsoleView = .alarms)
+        -> (left: String, right: String, role: ThemeRole)
+    {
+        let ack = keys.keyLabel(for: .acknowledge, view: view).map { "\($0): acknowledge" }
+        let dismiss = keys.keyLabel(for: .back, view: view).map { "\($0): dismiss" }
         let lead: String
         var details: [String]
         var hint: String?

@@ -17,7 +17,7 @@ public struct ConsoleSession: Sendable {
         self.init(
             state: ConsoleState(
                 identity: options.identity, regions: options.regions, refreshInterval: options.refreshInterval,
-                size: size, now: now, pages: pages),
+                size: size, now: now, pages: pages, guided: options.guided, keymap: options.keymap),
             theme: theme)
     }
 

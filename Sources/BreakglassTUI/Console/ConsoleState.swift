@@ -101,6 +101,27 @@ public struct ConsoleState: Sendable {
     /// answer) until it is dismissed or a new page arrives.
     public internal(set) var focusedIncident: Int64?
 
+    // MARK: Screens
+
+    /// The screen shown.
+    public internal(set) var view: ConsoleView = .alarms
+    /// Screens left for another, most recent last: Esc goes back to them.
+    public internal(set) var history: [ConsoleView] = []
+    /// Help or the command line, drawn over the screen and taking every key while open.
+    public internal(set) var overlay: ConsoleOverlay?
+    /// One line for the footer until the next key: the answer to a command ("unknown command").
+    public internal(set) var message: ConsoleMessage?
+    /// The keys, after `console.keys` in the configuration.
+    public var keymap: Keymap = .console
+    /// Guided mode: one runbook step per screen, for the non-technical backup; nothing else is
+    /// reachable, and only quitting leaves it.
+    public internal(set) var guided = false
+    public var alarmsView = AlarmsViewState()
+    public var incidents = IncidentsViewState()
+    public var runbook = RunbookViewState()
+    public var access = AccessViewState()
+    public var audit = AuditViewState()
+
     /// The longest wait between automatic refreshes while failing (unless the interval itself is
     /// longer).
     public static let maximumBackoff: TimeInterval = 300
@@ -108,8 +129,11 @@ public struct ConsoleState: Sendable {
     /// A console that refreshes (and, with pages `.on`, looks for pages) at the first tick.
     public init(
         identity: String, regions: [String], refreshInterval: TimeInterval = 15, size: TerminalSize,
-        now: Date, pages: PageFeedStatus.Mode = .off
+        now: Date, pages: PageFeedStatus.Mode = .off, guided: Bool = false, keymap: Keymap = .console
     ) {
+        self.guided = guided
+        self.keymap = keymap
+        if guided { view = .runbook }
         self.identity = identity
         self.regions = regions
         self.refreshInterval = max(1, refreshInterval)
@@ -123,7 +147,7 @@ public struct ConsoleState: Sendable {
     }
 
     public var layout: ConsoleLayout {
-        ConsoleLayout(size: size, regions: regions, widestName: widestName, banner: banner != nil)
+        ConsoleLayout(size: size, regions: regions, widestName: widestName, banner: banner != nil && !guided)
     }
 
     /// How long to wait after `consecutiveFailures` failures: the interval doubled per failure, at most
@@ -132,5 +156,22 @@ public struct ConsoleState: Sendable {
         let exponent = min(consecutiveFailures, 20)
         let delay = refreshInterval * Double(1 << exponent)
         return min(delay, max(refreshInterval, Self.maximumBackoff))
+    }
+}
+
+/// What is drawn over the screen.
+public enum ConsoleOverlay: Hashable, Sendable {
+    /// The keys of the screen under it, from the keymap; scrolled by `offset` lines.
+    case help(offset: Int)
+    case command(CommandLineState)
+}
+
+/// A line for the footer: an answer, or a problem.
+public struct ConsoleMessage: Hashable, Sendable {
+    public var text: String
+    public var isError: Bool
+    public init(_ text: String, isError: Bool = false) {
+        self.text = text
+        self.isError = isError
     }
 }

@@ -131,8 +131,8 @@ extension ConsoleState {
     /// The banner's keys that do something now, for the footer.
     public var bannerActions: Set<ConsoleAction> {
         guard let banner else { return [] }
-        if case .notice(let notice, _) = banner, notice.canAcknowledge { return [.acknowledgePage, .dismissBanner] }
-        return [.dismissBanner]
+        if case .notice(let notice, _) = banner, notice.canAcknowledge { return [.acknowledge, .back] }
+        return [.back]
     }
 
     // MARK: Polling

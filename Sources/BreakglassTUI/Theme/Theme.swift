@@ -13,6 +13,11 @@ public enum ThemeRole: String, Sendable, CaseIterable {
     case stateInsufficient = "state_insufficient"
     case stateOK = "state_ok"
     case error, warning
+    /// The row of screens, and the screen shown.
+    case tabs
+    case tabActive = "tab_active"
+    /// The break-glass role and its countdown in the top bar.
+    case accessBadge = "access_badge"
 }
 
 /// A style for every role. Invariant: all roles are set, so drawing code never needs a fallback.
@@ -20,6 +25,8 @@ public enum ThemeRole: String, Sendable, CaseIterable {
 public struct Theme: Hashable, Sendable {
     public var name: String
     private var styles: [ThemeRole: Style]
+    /// Box and rule characters: Unicode line drawing, or ASCII where the terminal cannot draw it.
+    public var glyphs: LineGlyphs = .unicode
 
     /// A theme that sets `overrides` over `base` (roles it does not name keep the base's style).
     public init(name: String, overrides: [ThemeRole: Style] = [:], base: Theme = .default) {
@@ -54,6 +61,7 @@ public struct Theme: Hashable, Sendable {
         if depth == .mono {
             var theme = Theme.monochrome
             theme.name = name
+            theme.glyphs = glyphs
             return theme
         }
         var copy = self
@@ -92,6 +100,9 @@ public struct Theme: Hashable, Sendable {
         .stateOK: Style(foreground: .indexed(2)),
         .error: Style(foreground: .indexed(9), attributes: .bold),
         .warning: Style(foreground: .indexed(11)),
+        .tabs: Style(foreground: .indexed(245)),
+        .tabActive: Style(foreground: .indexed(15), background: .indexed(4), attributes: .bold),
+        .accessBadge: Style(foreground: .indexed(0), background: .indexed(11), attributes: .bold),
     ])
 
     /// Attributes only. Each alarm state and the selection look different from each other and from
@@ -110,5 +121,39 @@ public struct Theme: Hashable, Sendable {
         .stateOK: .plain,
         .error: Style(attributes: .bold),
         .warning: Style(attributes: .bold),
+        .tabs: .plain,
+        .tabActive: Style(attributes: [.bold, .reverse]),
+        .accessBadge: Style(attributes: [.bold, .underline]),
     ])
+}
+
+/// The characters boxes and rules are drawn with.
+public struct LineGlyphs: Hashable, Sendable {
+    public var horizontal: Character
+    public var vertical: Character
+    public var topLeft: Character
+    public var topRight: Character
+    public var bottomLeft: Character
+    public var bottomRight: Character
+    /// A filled and an empty block, for bars and sparklines' floor.
+    public var full: Character
+    /// Eight rising levels for sparklines, lowest first.
+    public var levels: [Character]
+
+    public static let unicode = LineGlyphs(
+        horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘", full: "█",
+        levels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"])
+    /// For terminals without line drawing (vt100, some `linux` consoles).
+    public static let ascii = LineGlyphs(
+        horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+", full: "#",
+        levels: ["_", ".", ",", "-", "~", "=", "*", "#"])
+}
+
+extension LineGlyphs {
+    /// ASCII for terminals that cannot show Unicode box drawing (the vt100 family, `ansi`), Unicode
+    /// otherwise. The console already requires a UTF-8 locale; these terminal types ignore it.
+    public static func forTerminal(_ term: String) -> LineGlyphs {
+        let base = term.split(separator: "-").first.map(String.init) ?? term
+        return ["vt52", "vt100", "vt102", "vt220", "vt320", "ansi", "dumb"].contains(base) ? .ascii : .unicode
+    }
 }

@@ -23,6 +23,15 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "Seconds between background refreshes of the alarm list.")
     var interval: Double = 15
 
+    @Flag(help: "Guided mode: one runbook step per screen in plain words, for whoever is not an engineer.")
+    var guided = false
+
+    @Option(name: .customLong("as"), help: "Who is at the console: a contact id from the configuration. A contact with `audience: backup` gets guided mode.")
+    var contact: String?
+
+    @Option(help: "A theme: a name from themes/ (default, high-contrast, monochrome, colorblind) or a theme file.")
+    var theme: String?
+
     func validate() throws {
         guard interval >= 1, interval <= 3600 else { throw ValidationError("--interval must be between 1 and 3600 seconds") }
     }
@@ -40,22 +49,79 @@ struct ConsoleCommand: AsyncParsableCommand {
             throw report(error)
         }
         let identity = ConsoleIdentity.describe(client.credentials, endpoint: try? client.endpoints.endpoint(for: .cloudwatch, region: regions[0]))
-        let pages = consolePages(state, config: config)
-        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval, pages: pages)
+        let guidedMode: Bool
+        let look: ConsoleLook
+        do {
+            guidedMode = try ConsoleWiring.guided(flag: guided, contact: contact, config: config)
+            look = try ConsoleLook.resolve(theme: theme, config: config)
+        } catch {
+            throw report(error)
+        }
+        let store: Store?
+        let pages: ConsolePages
+        do {
+            let opened = try state.open()
+            store = opened
+            pages = .source(consolePageSource(ConsolePageFeed(incidents: IncidentStore(log: AuditLog(store: opened))), config: config))
+        } catch {
+            store = nil
+            pages = .unavailable(reason: error.description)
+        }
+        let wiring = ConsoleWiring(
+            client: client, regions: regions, identity: identity, interval: interval, config: config, store: store,
+            storePath: state.path, pages: pages, guided: guidedMode, contact: contact, look: look)
+        let status = await openConsole(wiring)
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Everything the console's screens are wired to, decided by the command that opens it.
+struct ConsoleWiring: Sendable {
+    var client: AWSClient
+    var regions: [String]
+    var identity: String
+    var interval: Double
+    var config: BreakglassConfig
+    /// The shared state file; nil when it could not be opened (pages say why; the screens that need
+    /// it say they are off).
+    var store: Store?
+    var storePath: String
+    var pages: ConsolePages
+    var guided: Bool
+    /// The contact id at the console (`--as`), if given.
+    var contact: String?
+    var look: ConsoleLook
+
+    /// Guided mode with --guided, or when the contact named by --as has `audience: backup`.
+    static func guided(flag: Bool, contact: String?, config: BreakglassConfig) throws -> Bool {
+        guard let contact else { return flag }
+        guard let found = config.contacts.first(where: { $0.id == contact }) else {
+            let ids = config.contacts.map(\.id)
+            if ids.isEmpty { throw ValidationError("--as \(contact): the configuration has no contacts") }
+            throw ValidationError("--as \(contact): no such contact; the contacts are " + ids.joined(separator: ", "))
+        }
+        return flag || found.audience == .backup
     }
 }
 
 /// Runs the console's main loop on alarms fetched through `client` and returns its exit status. The
 /// loop blocks in poll(2) for the whole session, so it gets a thread of its own: the two threads of
 /// Swift's cooperative pool (on these 2-core machines) stay free for the network work it starts.
-func openConsole(client: AWSClient, regions: [String], identity: String, interval: Double, pages: ConsolePages) async -> Int32 {
-    let fetcher = AlarmFetcher(client: client)
-    let options = ConsoleOptions(identity: identity, regions: regions, refreshInterval: interval)
+func openConsole(_ wiring: ConsoleWiring) async -> Int32 {
+    let fetcher = AlarmFetcher(client: wiring.client)
+    let regions = wiring.regions
+    let options = ConsoleOptions(
+        identity: wiring.identity, regions: regions, refreshInterval: wiring.interval, theme: wiring.look.theme,
+        colorPolicy: wiring.look.colorPolicy, keymap: wiring.look.keymap, guided: wiring.guided)
     let dependencies = ConsoleDependencies(
         fetchAlarms: { try await fetcher.list(regions: regions) },
-        pages: pages,
-        now: { Date() })
+        pages: wiring.pages,
+        now: { Date() },
+        metrics: consoleMetricSource(wiring),
+        incidents: consoleIncidentsSource(wiring),
+        runbooks: consoleRunbookSource(wiring),
+        access: consoleAccessSource(wiring),
+        audit: consoleAuditSource(wiring))
     return await withCheckedContinuation { continuation in
         let thread = Thread {
             continuation.resume(returning: runConsole(options: options, dependencies: dependencies))

@@ -91,7 +91,10 @@ struct DemoCommand: AsyncParsableCommand {
         defer { watch.cancel() }
         let pages = ConsolePages.source(consolePageSource(ConsolePageFeed(incidents: incidents), config: config))
         let identity = "sandbox 127.0.0.1:\(server.port)"
-        let status = await openConsole(client: client, regions: regions, identity: identity, interval: interval, pages: pages)
+        let wiring = ConsoleWiring(
+            client: client, regions: regions, identity: identity, interval: interval, config: config, store: store,
+            storePath: statePath ?? logs + "/state.db", pages: pages, guided: false, contact: nil, look: ConsoleLook())
+        let status = await openConsole(wiring)
         timeline.cancel()
         stopWatching.withLock { $0 = true }
         await watch.value
