@@ -20,6 +20,14 @@ public struct AccessSource: Sendable {
 }
 
 extension ConsoleState {
+    /// Opens the access screen to request `role` (nil: let the person pick), with the session
+    /// policy derived from `runbook` and its `params` when given: the runbook screen calls this when
+    /// a runbook needs a role no grant covers.
+    mutating func openAccess(role: String?, runbook: String?, params: [String: String], now: Date) -> [ConsoleEffect] {
+        show(.access)
+        return []
+    }
+
     mutating func accessKey(_ key: Key, now: Date) -> [ConsoleEffect]? { nil }
     mutating func accessPerform(_ action: ConsoleAction, now: Date) -> [ConsoleEffect]? { nil }
     mutating func accessReduce(_ event: AccessEvent, now: Date) -> [ConsoleEffect] { [] }
