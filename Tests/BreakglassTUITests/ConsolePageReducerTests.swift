@@ -157,14 +157,14 @@ struct ConsolePageReducerTests {
     @Test
     func theBannerTakesARowFromTheListAndTheSelectionStaysVisible() {
         var state = pagingState(okAlarms(30))
-        #expect(state.layout.listHeight == 19 && state.layout.headerRow == 2)
+        #expect(state.layout.listHeight == 18 && state.layout.headerRow == 3)
         _ = reduce(&state, .key(.pageDown), now: fixedNow)
-        #expect(state.selectedIndex == 19 && state.scrollOffset == 1)
+        #expect(state.selectedIndex == 18 && state.scrollOffset == 1)
         _ = reduce(&state, .pagesArrived([page(41)]), now: fixedNow)
-        #expect(state.layout.listHeight == 18 && state.layout.headerRow == 3 && state.layout.listTop == 4)
+        #expect(state.layout.listHeight == 17 && state.layout.headerRow == 4 && state.layout.listTop == 5)
         #expect(state.scrollOffset == 2, "the selected row is still on screen")
         _ = reduce(&state, .key(.escape), now: fixedNow)
-        #expect(state.layout.listHeight == 19)
+        #expect(state.layout.listHeight == 18)
     }
 
     @Test

@@ -10,7 +10,8 @@ import Testing
 func styleLayer(_ grid: CellGrid, theme: Theme) -> [String] {
     let legend: [(ThemeRole, Character)] = [
         (.text, "."), (.stateAlarm, "A"), (.selection, "s"), (.footerKey, "k"), (.accent, "c"), (.error, "E"), (.warning, "W"),
-        (.topBar, "T"), (.muted, "m"), (.header, "h"), (.stateInsufficient, "I"), (.stateOK, "O"),
+        (.topBar, "T"), (.muted, "m"), (.header, "h"), (.stateInsufficient, "I"), (.stateOK, "O"), (.tabActive, "t"),
+        (.tabs, "b"), (.accessBadge, "B"),
     ]
     return (0..<grid.height).map { y in
         String((0..<grid.width).map { x in legend.first { theme[$0.0] == grid[x, y].style }?.1 ?? "?" })
@@ -44,9 +45,10 @@ struct ConsolePageRenderTests {
         let lines = grid.textLines()
         #expect(lines[2] == " PAGE  incident 12 · stage 1 · Primary on-call · prod-api in ALARM (severity 1) ")
         #expect(grid[0, 2].style == Theme.default[.stateAlarm] && grid[79, 2].style == Theme.default[.stateAlarm])
-        #expect(lines[3].hasPrefix("  STATE  NAME"))
-        #expect(lines[4].hasPrefix("> ALARM  payments-composite"))
-        #expect(lines[23].hasPrefix(" a acknowledge  Esc dismiss  q quit  R refresh"))
+        #expect(lines[3].hasPrefix(" 3 ALARM · 1 INSUF · 30 OK"))
+        #expect(lines[4].hasPrefix("  STATE  NAME"))
+        #expect(lines[5].hasPrefix("> ALARM  payments-composite"))
+        #expect(lines[23].hasPrefix(" a acknowledge  Esc dismiss  / filter"))
     }
 
     @Test
@@ -84,7 +86,7 @@ struct ConsolePageRenderTests {
         let grid = renderConsole(pagedState(pages), theme: .default, now: fixedNow)
         #expect(grid.rowText(2) == TerminalText.pad(expected, toWidth: 80))
         #expect(grid[1, 2].style == Theme.default[role])
-        #expect(grid.rowText(23).hasPrefix(" Esc dismiss  q quit"))
+        #expect(grid.rowText(23).hasPrefix(" Esc dismiss  / filter"))
     }
 
     @Test
@@ -93,7 +95,7 @@ struct ConsolePageRenderTests {
         _ = reduce(&state, .key(.char("a")), now: fixedNow)
         var grid = renderConsole(state, theme: .default, now: fixedNow)
         #expect(grid.rowText(2) == TerminalText.pad(" PAGE  incident 12 · acknowledging… · prod-api in ALARM (severity 1)", toWidth: 80))
-        #expect(grid.rowText(23).hasPrefix(" Esc dismiss  q quit"))
+        #expect(grid.rowText(23).hasPrefix(" Esc dismiss  / filter"))
         _ = reduce(&state, .acknowledgeFailed(incident: 12, message: "the state file is locked by another process (database is locked)\u{1B}[2J"), now: fixedNow)
         grid = try render(state, snapshot: "console-page-ack-failed-80x24")
         #expect(grid.rowText(2).hasPrefix(" could not acknowledge incident 12 · the state file is locked"))
@@ -116,12 +118,14 @@ struct ConsolePageRenderTests {
         var grid = try render(state, snapshot: "console-pages-off-80x24")
         #expect(grid.rowText(2).hasPrefix(" pages off: /home/oncall/.local/state/breakglass is mode 0755; run chmod 700 "))
         #expect(grid.rowText(2).hasSuffix("… "))
-        #expect(grid.rowText(1).hasSuffix("pages off · updated 0s ago  1/34 "))
-        #expect(grid[49, 1].style == Theme.default[.warning])
+        #expect(grid.rowText(1).hasSuffix("  pages off "), "the tabs row says so on every screen")
+        #expect(grid[70, 1].style == Theme.default[.warning])
         _ = reduce(&state, .key(.escape), now: fixedNow)
         grid = renderConsole(state, theme: .default, now: fixedNow)
-        #expect(grid.rowText(2).hasPrefix("  STATE  NAME"))
-        #expect(grid.rowText(1).contains("pages off · updated"))
+        #expect(grid.rowText(2).hasPrefix(" 3 ALARM · 1 INSUF · 30 OK"))
+        #expect(grid.rowText(1).hasSuffix("  pages off "))
+        _ = reduce(&state, .key(.char("5")), now: fixedNow)
+        #expect(renderConsole(state, theme: .default, now: fixedNow).rowText(1).hasSuffix("  pages off "))
     }
 
     @Test

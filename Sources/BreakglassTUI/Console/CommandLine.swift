@@ -76,7 +76,7 @@ public enum ConsoleCommandName: String, CaseIterable, Sendable {
         } else {
             let matches = allCases.filter { $0.rawValue.hasPrefix(first) }
             guard matches.count == 1, let only = matches.first else {
-                let shown = TerminalText.sanitize(first)
+                let shown = TerminalText.sanitize(words[0])
                 if matches.count > 1 { return .failure(CommandLineError("`\(shown)` could be " + matches.map(\.rawValue).joined(separator: " or "))) }
                 return .failure(CommandLineError("unknown command `\(shown)`; the commands are " + list))
             }

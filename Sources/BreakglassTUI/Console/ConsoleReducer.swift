@@ -232,6 +232,18 @@ extension ConsoleState {
         return actions
     }
 
+    /// Whether Esc closes something inside the screen (a detail, a prompt) rather than the banner
+    /// or the screen: the screen lists `.back` among its available actions.
+    var screenHasInnerLevel: Bool {
+        switch view {
+        case .alarms: alarmsViewAvailable.contains(.back)
+        case .incidents: incidentsAvailable.contains(.back)
+        case .runbook: runbookAvailable.contains(.back)
+        case .access: accessAvailable.contains(.back)
+        case .audit: auditAvailable.contains(.back)
+        }
+    }
+
     private mutating func screenKey(_ key: Key, now: Date) -> [ConsoleEffect]? {
         switch view {
         case .alarms: alarmsViewKey(key, now: now)

@@ -172,7 +172,9 @@ private struct ConsoleRenderer {
         }
         var x = 1
         let hints = state.keymap.footerHints(view: state.view, guided: state.guided, available: state.availableActions)
-        for hint in hints {
+        for var hint in hints {
+            // Esc closes the screen's inner level first; at the top of a screen it dismisses the banner.
+            if hint.action == .back, !state.screenHasInnerLevel, state.banner != nil { hint.description = "dismiss" }
             let needed = TerminalText.width(hint.key) + 1 + TerminalText.width(hint.description)
             if x + needed > width - 1 { break }
             x += grid.put(hint.key, x: x, y: y, style: theme[.footerKey])

@@ -129,6 +129,19 @@ public struct Keymap: Hashable, Sendable {
                 actions[binding.scope, default: [:]][key] = binding.action
             }
         }
+        // A screen sees its own keys, the list keys and the global ones together: a key bound in two
+        // of them would hide one action there, so that is a clash too (guided mode stands alone).
+        for view in ConsoleView.allCases {
+            var seen: [Key: ConsoleAction] = [:]
+            for scope in [KeyScope.global, .list, .view(view)] {
+                for (key, action) in actions[scope] ?? [:] {
+                    if let other = seen[key], other != action {
+                        throw KeymapError("key \(key.label) is bound to both \(other.rawValue) and \(action.rawValue)")
+                    }
+                    seen[key] = action
+                }
+            }
+        }
         self.bindings = bindings
         self.actions = actions
     }
@@ -179,11 +192,11 @@ public struct Keymap: Hashable, Sendable {
     /// the ones always shown, the screen's own first. The footer drops hints from the end when it is
     /// too narrow. Each shows the binding's first key only.
     public func footerHints(view: ConsoleView, list: Bool = true, guided: Bool = false, available: Set<ConsoleAction> = [])
-        -> [(key: String, description: String)]
+        -> [(key: String, description: String, action: ConsoleAction)]
     {
         let applicable = bindings(view: view, list: list, guided: guided)
         let now = applicable.filter { $0.footer == .whenAvailable && available.contains($0.action) }
-        return (now + applicable.filter { $0.footer == .always }).map { (key: $0.keys[0].label, description: $0.description) }
+        return (now + applicable.filter { $0.footer == .always }).map { (key: $0.keys[0].label, description: $0.description, action: $0.action) }
     }
 
     /// This keymap with the keys of some actions replaced, as `console.keys` in the configuration
