@@ -1,0 +1,82 @@
+import BreakglassAWS
+import BreakglassCore
+import BreakglassTestSupport
+import Foundation
+import Testing
+
+/// The console's journeys, end to end: the real binary in tmux against moto, read from the screen
+/// as the person at it would.
+@Suite(.serialized, .enabled(if: TmuxSession.isAvailable, "needs tmux (make test installs it)"))
+struct ConsoleJourneyTests {
+    /// Every line of `screen` fits `width` columns, and nothing a terminal would act on leaked.
+    static func fits(_ screen: String, width: Int) -> Bool {
+        screen.split(separator: "\n", omittingEmptySubsequences: false).allSatisfy { TerminalText.width(String($0)) <= width }
+            && !screen.contains("\u{1B}")
+    }
+
+    @Test func theConsoleSurvivesResizesAndATooSmallTerminal() async throws {
+        try await MotoHarness.withServer { server in
+            try await DemoSeed.apply(client: server.client(), region: "us-east-1")
+            try Self.resizes(server.environment().merging(ConsoleTests.terminalEnvironment()) { _, b in b })
+        }
+    }
+
+    /// Synchronous, so the compiler's sendability pass stays out of the many closures.
+    static func resizes(_ env: [String: String]) throws {
+        do {
+            let tmux = try TmuxSession(width: 80, height: 24, command: "\(BreakglassBinary.path) console --interval 1", environment: env)
+            var screen = try tmux.waitFor("prod-payments-latency-p99")
+            #expect(fits(screen, width: 80))
+
+            // Move the selection, then shrink below 80x24 and grow back: the selection and the
+            // screen survive, and while too small only q (and redraw) do anything.
+            try tmux.sendKeys("j", "j")
+            let moved = try tmux.waitUntil(what: "the selection on the third alarm") { s in
+                let rows = s.split(separator: "\n").map(String.init)
+                guard let header = rows.firstIndex(where: { $0.contains("STATE  NAME") }) else { return false }
+                return rows.count > header + 3 && rows[header + 3].hasPrefix(">")
+            }
+            let selectedLine = moved.split(separator: "\n").first { $0.hasPrefix(">") }.map { String($0.dropFirst(9).prefix(20)) } ?? ""
+            #expect(!selectedLine.isEmpty)
+            try tmux.resize(width: 70, height: 20)
+            screen = try tmux.waitFor("too small")
+            #expect(screen.contains("need 80×24, have 70×20"))
+            try tmux.sendKeys("2", "?", ":", "Tab")
+            try tmux.resize(width: 80, height: 24)
+            screen = try tmux.waitUntil(what: "the alarms back") { !$0.contains("too small") && $0.contains("prod-payments-latency-p99") }
+            #expect(fits(screen, width: 80))
+            #expect(screen.split(separator: "\n").contains { $0.hasPrefix(">") && $0.contains(selectedLine) }, "the same alarm is selected:\n\(screen)")
+            #expect(!screen.contains("Help — Esc closes"), "keys pressed while too small did nothing")
+
+            // Help open while the terminal grows and shrinks stays a box inside the screen.
+            try tmux.sendKeys("?")
+            try tmux.waitFor("Help — Esc closes")
+            for (w, h) in [(120, 40), (81, 25), (200, 50), (80, 24)] {
+                try tmux.resize(width: w, height: h)
+                screen = try tmux.waitUntil(what: "help at \(w)x\(h)") { s in
+                    s.contains("Help — Esc closes") && s.split(separator: "\n", omittingEmptySubsequences: false).count >= h
+                }
+                #expect(fits(screen, width: w), "\(w)x\(h):\n\(screen)")
+            }
+            try tmux.sendKeys("Escape")
+            try tmux.waitUntil(what: "help closed") { !$0.contains("Help — Esc closes") }
+
+            // Every screen draws at the smallest size and at a large one.
+            for key in ["2", "3", "4", "5", "1"] {
+                try tmux.sendKeys(key)
+                for (w, h) in [(80, 24), (132, 43)] {
+                    try tmux.resize(width: w, height: h)
+                    screen = try tmux.waitUntil(what: "screen \(key) at \(w)x\(h)") { s in
+                        s.split(separator: "\n", omittingEmptySubsequences: false).first?.contains("UTC") == true
+                            && TerminalText.width(String(s.split(separator: "\n").first ?? "")) > w - 3
+                    }
+                    #expect(fits(screen, width: w), "screen \(key) at \(w)x\(h):\n\(screen)")
+                }
+            }
+            try tmux.resize(width: 40, height: 10)
+            try tmux.waitFor("too small")
+            try tmux.sendKeys("q")
+            #expect(try tmux.waitForExit() == 0)
+        }
+    }
+}
