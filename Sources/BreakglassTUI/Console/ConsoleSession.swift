@@ -21,6 +21,13 @@ public struct ConsoleSession: Sendable {
             theme: theme)
     }
 
+    /// Tells the screens which sources are wired, before the first event: a screen without its
+    /// source says so instead of polling.
+    public mutating func connect(_ dependencies: ConsoleDependencies) {
+        state.incidentsConnect(available: dependencies.incidents != nil)
+        state.auditConnect(available: dependencies.audit != nil)
+    }
+
     public mutating func handle(_ event: ConsoleEvent, now: Date) -> [ConsoleEffect] {
         reduce(&state, event, now: now)
     }
