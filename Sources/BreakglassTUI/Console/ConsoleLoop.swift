@@ -184,6 +184,7 @@ final class ConsoleLoop {
         takeSignals: @escaping () -> TerminalRestore.Pending = TerminalRestore.takePending
     ) {
         self.session = session
+        self.session.connect(dependencies)
         self.backend = backend
         self.inbox = inbox
         self.dependencies = dependencies
