@@ -32,6 +32,12 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "A theme: a name from themes/ (default, high-contrast, monochrome, colorblind) or a theme file.")
     var theme: String?
 
+    @Option(name: .customLong("runbook"), help: "Open the console on this runbook (in guided mode, the runbook to follow).")
+    var runbookID: String?
+
+    @Option(help: "The incident the runbook is for: its run is recorded under it, and guided mode's \"I need help\" escalates it.")
+    var incident: Int64?
+
     func validate() throws {
         guard interval >= 1, interval <= 3600 else { throw ValidationError("--interval must be between 1 and 3600 seconds") }
     }
@@ -41,7 +47,11 @@ struct ConsoleCommand: AsyncParsableCommand {
         let regions: [String]
         let config: BreakglassConfig
         do {
-            config = try aws.loadConfig()
+            let loaded = try aws.config.load()
+            var found = loaded.config
+            // Runbook access roles are linted against a configuration file only when one was found.
+            if let file = loaded.found { found.file = file.displayPath }
+            config = found
             let env = try aws.environment()
             regions = try aws.resolveRegions(env)
             client = try await aws.client(env)
@@ -69,7 +79,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         }
         let wiring = ConsoleWiring(
             client: client, regions: regions, identity: identity, interval: interval, config: config, store: store,
-            storePath: state.path, pages: pages, guided: guidedMode, contact: contact, look: look)
+            storePath: state.path, pages: pages, guided: guidedMode, contact: contact, look: look, runbook: runbookID, incident: incident)
         let status = await openConsole(wiring)
         if status != 0 { throw ExitCode(status) }
     }
@@ -91,6 +101,9 @@ struct ConsoleWiring: Sendable {
     /// The contact id at the console (`--as`), if given.
     var contact: String?
     var look: ConsoleLook
+    /// The runbook to open first (`--runbook`), and the incident it is for (`--incident`).
+    var runbook: String? = nil
+    var incident: Int64? = nil
 
     /// Guided mode with --guided, or when the contact named by --as has `audience: backup`.
     static func guided(flag: Bool, contact: String?, config: BreakglassConfig) throws -> Bool {
@@ -113,22 +126,26 @@ func openConsole(_ wiring: ConsoleWiring) async -> Int32 {
     let options = ConsoleOptions(
         identity: wiring.identity, regions: regions, refreshInterval: wiring.interval, theme: wiring.look.theme,
         colorPolicy: wiring.look.colorPolicy, keymap: wiring.look.keymap, guided: wiring.guided)
+    let runbooks = consoleRunbookSource(wiring)
     let dependencies = ConsoleDependencies(
         fetchAlarms: { try await fetcher.list(regions: regions) },
         pages: wiring.pages,
         now: { Date() },
         metrics: consoleMetricSource(wiring),
         incidents: consoleIncidentsSource(wiring),
-        runbooks: consoleRunbookSource(wiring),
+        runbooks: runbooks,
         access: consoleAccessSource(wiring),
         audit: consoleAuditSource(wiring))
-    return await withCheckedContinuation { continuation in
+    let status = await withCheckedContinuation { continuation in
         let thread = Thread {
             continuation.resume(returning: runConsole(options: options, dependencies: dependencies))
         }
         thread.name = "console"
         thread.start()
     }
+    // A run waiting for the person is stored to resume later, not cut off mid-write.
+    await runbooks?.finish()
+    return status
 }
 
 /// The console's page feed on the state file `state` names: the pages the watch daemon writes

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BreakglassAWS
 import BreakglassCore
+import BreakglassTUI
 import Foundation
 
 /// `breakglass runbook run ID`: a non-interactive run, for scripts, drills and SSH sessions without
@@ -157,32 +158,21 @@ struct RunSession {
         // With a break-glass grant for the runbook's role, its steps use the granted credentials,
         // and the client refuses any call the granted runbook does not contain.
         let grant = heldGrant(for: runbook)
-        let client = grant?.client(from: base) ?? base
         let caller = await callerARN(grant.map { base.using(credentials: $0.credentials) } ?? base, region: region)
         var actor = AuditActor.current()
         actor.callerARN = caller
-        let journal = AuditJournal(log: AuditLog(store: store), actor: actor, context: AuditContext(incident: incident, role: grant?.role))
-
         let table = output == .table
         let printer = RunPrinter(runbook: runbook, enabled: table)
-        let interaction = Self.interaction(flags, printer: printer)
-        let driver = RunbookDriver(
-            runbook: runbook, runs: runs, journal: journal, client: client, interaction: interaction,
-            progress: { printer.progress($0) })
-
+        let driver: RunbookDriver
         var run: RunbookRunState
         do {
-            if let existing {
-                guard !existing.run.status.isFinished || (retryFailed && existing.run.status == .failed) else {
-                    throw ValidationError("run \(existing.run.id) is \(existing.run.status.rawValue)" + (existing.run.reason.map { ": \($0)" } ?? ""))
-                }
-                run = try driver.resume(existing.run, retryFailed: retryFailed && existing.run.status == .failed)
-                printer.header(run, resumed: true, caller: caller)
-            } else {
-                run = try driver.start(params: params ?? [:], region: region, role: grant?.role, incident: incident, source: source)
-                printer.header(run, resumed: false, caller: caller)
-            }
-            if let grant { try AccessAudit.used(log: journal.log, actor: actor, grant: grant, runbook: runbook.id, run: run.id) }
+            let start = try RunbookRunner.begin(
+                runbook, runs: runs, existing: existing?.run, params: params ?? [:], region: region, incident: incident,
+                retryFailed: retryFailed, source: source, grant: grant, client: base, actor: actor, log: AuditLog(store: store),
+                interaction: Self.interaction(flags, printer: printer), progress: { printer.progress($0) })
+            driver = start.driver
+            run = start.run
+            printer.header(run, resumed: start.resumed, caller: caller)
         } catch let e as RunbookEngineError {
             throw report(ValidationError(e.message))
         } catch {
@@ -200,24 +190,9 @@ struct RunSession {
     /// The grant this user's agent holds for the runbook's access role, if any; says on stderr
     /// when the runbook names a role and no grant is held, or the grant is for another runbook.
     func heldGrant(for runbook: Runbook) -> AccessGrant? {
-        guard let role = runbook.access?.value else { return nil }
-        let grant: AccessGrant?
-        do {
-            grant = try AccessAgentClient(socketPath: AccessAgent.socketPath(forStore: storePath)).grant(role: role)
-        } catch {
-            warn("could not ask the access agent for \(role): \(error); running with your own credentials")
-            return nil
-        }
-        guard let grant else {
-            warn(
-                "no break-glass grant for \(role) is held; the steps run with your own credentials. "
-                    + "To use the role: breakglass access request \(role) --runbook \(runbook.id) --reason TEXT")
-            return nil
-        }
-        if let granted = grant.runbook, granted != runbook.id {
-            warn("the grant for \(role) was derived from runbook \(granted); calls of \(runbook.id) that \(granted) does not make are refused")
-        }
-        return grant
+        let found = lookUpGrant(for: runbook, storePath: storePath)
+        if let note = found.note { warn(note) }
+        return found.grant
     }
 
     func warn(_ text: String) {
@@ -434,17 +409,9 @@ struct RunbookAbandonCommand: ParsableCommand {
         do {
             let opened = try store.open()
             let runs = RunbookRunStore(store: opened)
-            guard var record = try runs.load(runNumber) else { throw ValidationError("there is no run \(runNumber)") }
-            if let pid = record.driverPID, pid != getpid(), RunSession.isBreakglass(pid: pid) {
-                throw ValidationError("run \(runNumber) is being driven by process \(pid) right now; stop it first")
-            }
-            let actor = AuditActor.current()
-            let stub = Runbook(id: record.run.runbook, title: "", steps: [], file: "", location: SourceLocation(file: "", line: 0, column: 0))
-            try RunbookEngine.apply(.abandoned(by: actor.user, reason: reason), to: &record.run, stub, now: Date())
-            try runs.save(record.run, now: Date())
-            try AuditLog(store: opened).append(AuditDraft(
-                kind: "runbook.finished", actor: actor, context: AuditContext(incident: record.run.incident, runbook: record.run.runbook, role: record.run.role),
-                outcome: "abandoned", detail: "run \(runNumber) abandoned by \(actor.user): \(reason)"))
+            _ = try RunbookRunner.abandon(
+                runNumber, runs: runs, log: AuditLog(store: opened), actor: AuditActor.current(), reason: reason, now: Date(),
+                driverAlive: RunSession.isBreakglass(pid:))
             print("run \(runNumber) abandoned")
         } catch let e as RunbookEngineError {
             throw report(ValidationError(e.message))
@@ -498,4 +465,25 @@ struct RunbookUndoCommand: AsyncParsableCommand {
             flags: flags, output: output)
         if final.status != .succeeded { throw ExitCode(1) }
     }
+}
+
+/// The break-glass grant the access agent holds for `runbook`'s access role, if any, and a sentence
+/// for the person when it matters: no grant held (the steps use their own credentials), or a grant
+/// derived from another runbook. `runbook run` prints the sentence; the console shows it.
+func lookUpGrant(for runbook: Runbook, storePath: String) -> (grant: AccessGrant?, note: String?) {
+    guard let role = runbook.access?.value else { return (nil, nil) }
+    let grant: AccessGrant?
+    do {
+        grant = try AccessAgentClient(socketPath: AccessAgent.socketPath(forStore: storePath)).grant(role: role)
+    } catch {
+        return (nil, "could not ask the access agent for \(role): \(error); running with your own credentials")
+    }
+    guard let grant else {
+        return (nil, "no break-glass grant for \(role) is held; the steps run with your own credentials. "
+            + "To use the role: breakglass access request \(role) --runbook \(runbook.id) --reason TEXT")
+    }
+    if let granted = grant.runbook, granted != runbook.id {
+        return (grant, "the grant for \(role) was derived from runbook \(granted); calls of \(runbook.id) that \(granted) does not make are refused")
+    }
+    return (grant, nil)
 }
