@@ -197,7 +197,7 @@ final class ConsoleLoop {
             refreshTask?.cancel()
             inbox.abandon()
         }
-        if let code = step([resizeEvent(), .tick]) { return code }
+        if let code = step([resizeEvent()] + accessStartEvents() + [.tick]) { return code }
         while true {
             let inputClosed = waitForWork()
             let signals = takeSignals()

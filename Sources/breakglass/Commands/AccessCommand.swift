@@ -92,7 +92,7 @@ struct AccessRequestCommand: AsyncParsableCommand {
         let loaded = try aws.config.load()
         let config = loaded.config
         guard let role = config.role(role) else { throw unknownRole(self.role, config) }
-        guard let arn = RoleARN(role.arn) else { throw ValidationError("access.roles.\(role.id).arn is not an IAM role ARN: \(role.arn)") }
+        guard RoleARN(role.arn) != nil else { throw ValidationError("access.roles.\(role.id).arn is not an IAM role ARN: \(role.arn)") }
         let seconds = try AccessDuration.seconds(requested: duration, role: role)
         let (env, choice) = config.awsEnvironment(variables: ProcessInfo.processInfo.environment, commandLineProfile: aws.profile)
         let region = try aws.resolveRegions(env)[0]
@@ -102,22 +102,17 @@ struct AccessRequestCommand: AsyncParsableCommand {
         if let id = runbook {
             let catalog = RunbookDiscovery.current().catalog(config)
             let book = try catalog.find(id)
-            if let needed = book.access?.value, needed != role.id {
-                throw ValidationError("runbook \(id) runs under role \(needed), not \(role.id); request \(needed)")
-            }
-            let problems = RunbookLinter.lint(book, config: config)
-            if !problems.isEmpty {
-                reportRunbookProblems(problems)
-                throw ValidationError("runbook \(id) has problems (above); fix them before requesting access for it")
-            }
-            switch RunbookParams.resolve(book, given: try runbookParams(params)) {
-            case .failure(let problems): throw ValidationError(problems.description)
-            case .success(let values):
-                do {
-                    policy = try SessionPolicyDeriver.derive(
-                        runbook: book, params: values, account: arn.account, region: region, partition: arn.partition)
-                } catch {
-                    say("breakglass: error: \(error)\n")
+            let given = try runbookParams(params)
+            do {
+                policy = try AccessBroker.sessionPolicy(runbook: book, role: role, given: given, config: config, region: region)
+            } catch {
+                switch error {
+                case .wrongRole, .params: throw ValidationError(error.description)
+                case .lint(_, let problems):
+                    reportRunbookProblems(problems)
+                    throw ValidationError("runbook \(id) has problems (above); fix them before requesting access for it")
+                case .policy(let e):
+                    say("breakglass: error: \(e)\n")
                     throw ExitCode(1)
                 }
             }
@@ -129,7 +124,7 @@ struct AccessRequestCommand: AsyncParsableCommand {
         var serial: String?
         var code: String?
         if role.mfa {
-            serial = role.mfaSerial ?? (try? env.sharedFiles())?.value("mfa_serial", profile: choice.name)
+            serial = AccessBroker.mfaDevice(role: role, environment: env, profile: choice.name)
             guard let serial else {
                 throw ValidationError(
                     "role \(role.id) needs MFA, but no MFA device is configured: set mfa_serial under access.roles.\(role.id) (\(role.location)) or in profile \(choice.name) of ~/.aws/config; nothing was sent")
@@ -143,8 +138,7 @@ struct AccessRequestCommand: AsyncParsableCommand {
 
         let opened = try store.open()
         let log = AuditLog(store: opened)
-        let socket = AccessAgent.socketPath(forStore: opened.path)
-        try AccessAgent.checkSocketPath(socket)
+        try AccessAgent.checkSocketPath(AccessAgent.socketPath(forStore: opened.path))
         var actor = AuditActor.current()
 
         // The criteria checklist.
@@ -191,89 +185,26 @@ struct AccessRequestCommand: AsyncParsableCommand {
         let client = try await AWSClient.fromEnvironment(env, mfaCode: prompt)
         actor.callerARN = await callerARN(client, region: region)
 
-        let sessionName = AccessNaming.sessionName(user: actor.user, incident: incident)
-        let assume = AssumeRoleRequest(
-            roleARN: role.arn, sessionName: sessionName, sourceIdentity: AccessNaming.sourceIdentity(user: actor.user, incident: incident),
-            durationSeconds: seconds, mfaSerial: serial, policy: policy?.json)
-        try AccessAudit.requested(
-            log: log, actor: actor, role: role.id, runbook: runbook, incident: incident, reason: reason, durationSeconds: seconds,
-            sessionName: sessionName, criteria: how, parameters: assume.input(mfaCode: code.map { _ in AuditRedactor.marker }), region: region)
-
-        guard let operation = AWSCatalog.operation(service: "sts", name: "AssumeRole") else { throw ValidationError("the catalog lacks sts AssumeRole") }
-        let clock = ContinuousClock()
-        let started = clock.now
-        let answer: AWSClient.CallResult
+        let broker = AccessBroker(store: opened)
+        let request = AccessGrantRequest(
+            role: role, durationSeconds: seconds, reason: reason, runbook: runbook, incident: incident, policy: policy, mfaSerial: serial, criteria: how)
+        let granted: AccessGrantOutcome
         do {
-            answer = try await client.call(operation, assume.input(mfaCode: code), region: region)
-        } catch {
-            var text = error.description
-            if let code { text = text.replacingOccurrences(of: code, with: AuditRedactor.marker) }
-            let service = error.serviceError
-            try AccessAudit.denied(
-                log: log, actor: actor, role: role.id, runbook: runbook, incident: incident,
-                detail: service.map { "\($0.code): \($0.message)" } ?? text, requestID: service?.requestID, region: region, sent: true)
-            say("breakglass: error: AWS refused access to \(role.id): \(TerminalText.sanitize(text))\n")
+            granted = try await broker.request(request, mfaCode: code, client: client, region: region, actor: actor)
+        } catch let refusal as AccessRefusal {
+            say("breakglass: error: \(TerminalText.sanitize(refusal.description))\n")
             throw ExitCode(1)
         }
-        let took = clock.now - started
-        let (credentials, assumedARN) = try AssumeRoleRequest.credentials(from: answer.value, roleARN: role.arn, requestID: answer.requestID)
-        guard let expiration = credentials.expiration else { throw AccessRequestError("the AssumeRole answer has no expiration") }
-
-        let grants = AccessGrantStore(store: opened)
-        var record = AccessGrantRecord(
-            role: role.id, roleARN: role.arn, user: actor.user, sshClient: actor.sshClient, sessionName: sessionName,
-            sourceIdentity: assume.sourceIdentity, accessKeyID: credentials.accessKeyID, runbook: runbook, incident: incident, reason: reason,
-            grantedAt: Date(), expiresAt: expiration)
-        record.id = try grants.insert(record)
-
-        // Into the agent's memory; this process forgets them when it exits.
-        let agent = AccessAgentClient(socketPath: socket)
-        let held = AccessAgentGrant(
-            summary: AccessGrantSummary(
-                id: record.id, role: role.id, roleARN: role.arn, accessKeyID: credentials.accessKeyID, expiration: expiration,
-                runbook: runbook, incident: incident, sessionName: sessionName),
-            secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken ?? "", operations: policy?.operations)
-        var pid: Int32?
-        let replaced: [Int64]
-        do {
-            pid = try AccessAgentLauncher.ensureRunning(
-                executable: AccessAgentLauncher.currentExecutable(), socketPath: socket, storePath: opened.path)
-            do {
-                replaced = try agent.put(held)
-            } catch {
-                // An idle agent may have exited between the check and the put: start one and try once more.
-                pid = try AccessAgentLauncher.ensureRunning(
-                    executable: AccessAgentLauncher.currentExecutable(), socketPath: socket, storePath: opened.path)
-                replaced = try agent.put(held)
-            }
-        } catch {
-            try grants.markRevoked(record.id, by: "breakglass: the agent could not hold it", at: Date())
-            try AccessAudit.revoked(
-                log: log, actor: actor, role: role.id, grant: record.id, runbook: runbook, incident: incident, accessKeyID: credentials.accessKeyID,
-                how: "granted by AWS but not held: \(error)")
-            throw error
-        }
-        try grants.setHolder(record.id, pid: pid)
-        for old in replaced {
-            if try grants.markRevoked(old, by: "replaced by grant \(record.id)", at: Date()) {
-                try AccessAudit.revoked(
-                    log: log, actor: actor, role: role.id, grant: old, runbook: nil, incident: nil, accessKeyID: nil,
-                    how: "replaced in the agent by grant \(record.id)")
-            }
-        }
-        try AccessAudit.granted(
-            log: log, actor: actor, record: record, durationSeconds: seconds, assumedARN: assumedARN, requestID: answer.requestID, region: region,
-            policyCharacters: policy?.size)
-
+        let record = granted.record
+        let expiration = record.expiresAt
+        let sessionName = record.sessionName
+        let took = granted.took
+        let pid = granted.agentPID
         let ms = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
         var out = "granted \(role.id) until \(ISO8601.format(expiration)) (\(AccessStatus.formatLeft(seconds))) as session \(sessionName)\n"
-        out += "  access key \(credentials.accessKeyID), held in memory by the access agent\(pid.map { " (pid \($0))" } ?? "")"
+        out += "  access key \(record.accessKeyID ?? "?"), held in memory by the access agent\(pid.map { " (pid \($0))" } ?? "")"
         out += "; AssumeRole took \(String(format: "%.0f", ms)) ms\n"
-        if let policy, let id = runbook {
-            out += "  session policy from runbook \(id): \(policy.size) characters, \(policy.statements.count) statements"
-            if !policy.widened.isEmpty { out += "; widened to \"*\" to fit STS's 2048: \(policy.widened.joined(separator: ", "))" }
-            out += "\n"
-        }
+        if let policy, let id = runbook { out += "  " + policy.summary(runbook: id) + "\n" }
         FileHandle.standardOutput.write(Data(sanitizeLines(out).utf8))
     }
 }
@@ -354,28 +285,9 @@ struct AccessRevokeCommand: AsyncParsableCommand {
         }
         let opened = try store.open()
         let log = AuditLog(store: opened)
-        let grants = AccessGrantStore(store: opened)
         let actor = AuditActor.current()
-        let now = Date()
 
-        let wiped = try AccessAgentClient(socketPath: AccessAgent.socketPath(forStore: opened.path)).revoke(role: role) ?? []
-        let wipedIDs = Set(wiped.map(\.id))
-        var records = try grants.active(at: now, user: actor.user).filter { role == nil || $0.role == role }
-        // Grants the agent held that the records think ended (or that another state file recorded).
-        for w in wiped where !records.contains(where: { $0.id == w.id }) {
-            if let r = try grants.record(w.id), r.user == actor.user { records.append(r) }
-        }
-        var lines: [String] = []
-        for r in records {
-            let marked = try grants.markRevoked(r.id, by: actor.user, at: now)
-            let held = wipedIDs.contains(r.id)
-            if marked || held {
-                try AccessAudit.revoked(
-                    log: log, actor: actor, role: r.role, grant: r.id, runbook: r.runbook, incident: r.incident, accessKeyID: r.accessKeyID,
-                    how: held ? "wiped from the agent" : "marked revoked; the agent no longer held it")
-                lines.append("revoked grant \(r.id) of \(r.role) (access key \(r.accessKeyID ?? "?"))\(held ? ": wiped from the agent" : "")")
-            }
-        }
+        var lines = try AccessBroker(store: opened).revoke(role: role, actor: actor).map(\.summary)
         if lines.isEmpty { lines.append("no active grant of yours\(role.map { " for \($0)" } ?? "") to revoke") }
         print(sanitizeLines(lines.joined(separator: "\n")))
 
