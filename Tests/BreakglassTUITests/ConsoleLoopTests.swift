@@ -132,7 +132,7 @@ struct ConsoleLoopTests {
             try await Task.sleep(for: .seconds(3600))
             return []
         }
-        let loading = try await frame(of: backend) { $0.rowText(4).contains("Loading alarms…") }
+        let loading = try await frame(of: backend) { $0.rowText(5).contains("Loading alarms…") }
         #expect(loading != nil)
         backend.press(.char("R"), .char("R"), .down)
         _ = try await frame(of: backend, timeout: .milliseconds(200)) { _ in false }
@@ -145,10 +145,10 @@ struct ConsoleLoopTests {
     func loadedAlarmsAppearAndKeysMoveTheSelection() async throws {
         let backend = TestBackend()
         let run = try LoopRun.start(backend: backend) { mixedAlarms() }
-        let loaded = try await frame(of: backend) { $0.rowText(3).hasPrefix("> ALARM  payments-composite") }
+        let loaded = try await frame(of: backend) { $0.rowText(4).hasPrefix("> ALARM  payments-composite") }
         #expect(loaded != nil)
         backend.press(.char("j"), .down)
-        let moved = try await frame(of: backend) { $0.rowText(5).hasPrefix("> ALARM  checkout-api-5xx-rate") }
+        let moved = try await frame(of: backend) { $0.rowText(6).hasPrefix("> ALARM  checkout-api-5xx-rate") }
         #expect(moved != nil)
         backend.press(.escape)
         backend.press(.char("q"))
@@ -172,7 +172,7 @@ struct ConsoleLoopTests {
     func resizingToTooSmallStillQuits() async throws {
         let backend = TestBackend()
         let run = try LoopRun.start(backend: backend) { [] }
-        _ = try await frame(of: backend) { $0.rowText(4).contains("No alarms in us-east-1") }
+        _ = try await frame(of: backend) { $0.rowText(5).contains("No alarms in us-east-1") }
         backend.resize(to: TerminalSize(width: 60, height: 20))
         let small = try await frame(of: backend) { $0.width == 60 && $0.textLines().joined().contains("terminal too small") }
         #expect(small != nil)
@@ -185,7 +185,7 @@ struct ConsoleLoopTests {
         let backend = TestBackend()
         let store = FakePages()
         let run = try LoopRun.start(backend: backend, fetch: { [] }, pages: .source(store.source))
-        _ = try await frame(of: backend) { $0.rowText(4).contains("No alarms in us-east-1") }
+        _ = try await frame(of: backend) { $0.rowText(5).contains("No alarms in us-east-1") }
         #expect(backend.bellCount == 0)
         store.add(page(41))
         let paged = try await frame(of: backend) { $0.rowText(2).hasPrefix(" PAGE  incident 12 · stage 1 · Primary on-call") }
@@ -214,7 +214,7 @@ struct ConsoleLoopTests {
         #expect(done != nil)
         #expect(store.acknowledged == [7])
         backend.press(.escape)
-        let dismissed = try await frame(of: backend) { $0.rowText(2).hasPrefix("  STATE") }
+        let dismissed = try await frame(of: backend) { $0.rowText(3).hasPrefix("  STATE") }
         #expect(dismissed != nil)
         backend.press(.char("q"))
         #expect(try await run.waitForExit() == 0)
@@ -227,7 +227,7 @@ struct ConsoleLoopTests {
         let run = try LoopRun.start(backend: backend, fetch: { [] }, signals: {
             raised.value > 0 ? TerminalRestore.Pending(windowChanged: false, terminate: signal) : .init()
         })
-        _ = try await frame(of: backend) { $0.rowText(4).contains("No alarms") }
+        _ = try await frame(of: backend) { $0.rowText(5).contains("No alarms") }
         raised.increment()
         backend.press(.char("x"))  // any wake-up: the real handler writes to the wake pipe
         #expect(try await run.waitForExit() == status)

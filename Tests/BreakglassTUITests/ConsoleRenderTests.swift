@@ -26,17 +26,17 @@ struct ConsoleRenderTests {
         let grid = try render(state, snapshot: "console-80x24")
         let lines = grid.textLines()
         #expect(lines[0].hasPrefix(" breakglass  AKIAIOSFODNN7EXAMPLE @ 127.0.0.1:5000  us-east-1"))
-        #expect(lines[1].hasSuffix("updated 0s ago  1/34 "))
+        #expect(lines[1].hasPrefix("  1 Alarms (3)   2 Incidents"))
+        #expect(lines[2].hasSuffix("updated 0s ago  1/34 "))
         #expect(lines[0].hasSuffix("  22:13:20 UTC "))
-        #expect(lines[1].hasPrefix(" 3 ALARM · 1 INSUF · 30 OK"))
-        #expect(lines[1].hasSuffix("1/34 "))
-        #expect(lines[2].hasPrefix("  STATE  NAME"))
-        #expect(lines[3].hasPrefix("> ALARM  payments-composite"))
-        #expect(lines[4].contains("   4m12s  "))
-        #expect(lines[5].contains("   3h05m  "))
-        #expect(lines[6].hasPrefix("  INSUF  ingest-queue-age") && lines[6].contains("   2d04h  "))
+        #expect(lines[2].hasPrefix(" 3 ALARM · 1 INSUF · 30 OK"))
+        #expect(lines[3].hasPrefix("  STATE  NAME"))
+        #expect(lines[4].hasPrefix("> ALARM  payments-composite"))
+        #expect(lines[5].contains("   4m12s  "))
+        #expect(lines[6].contains("   3h05m  "))
+        #expect(lines[7].hasPrefix("  INSUF  ingest-queue-age") && lines[7].contains("   2d04h  "))
         #expect(lines[22].hasPrefix(" payments-composite: arn:aws:cloudwatch"))
-        #expect(lines[23] == " q quit  R refresh  j down  k up  g top  G bottom  PgDn page down  PgUp page up ")
+        #expect(lines[23].hasPrefix(" / filter  s sort  q quit"))
     }
 
     @Test
@@ -50,9 +50,9 @@ struct ConsoleRenderTests {
         let columns = state.layout.columns
         #expect(columns.reasonWidth > ConsoleLayout(size: TerminalSize(width: 80, height: 24), regions: state.regions, widestName: state.widestName).columns.reasonWidth)
         #expect(columns.nameWidth == state.widestName)
-        #expect(grid.text(x: columns.regionX, y: 2, width: 6) == "REGION")
-        #expect(lines[5].hasPrefix("> ALARM  checkout-api-5xx-rate"))
-        #expect(grid.text(x: columns.regionX, y: 5, width: 9) == "us-east-1")
+        #expect(grid.text(x: columns.regionX, y: 3, width: 6) == "REGION")
+        #expect(lines[6].hasPrefix("> ALARM  checkout-api-5xx-rate"))
+        #expect(grid.text(x: columns.regionX, y: 6, width: 9) == "us-east-1")
         #expect(lines[35].contains("updated 22:13:20 UTC · next refresh in 12s"))
         #expect(lines[36].hasPrefix(" ALARM checkout-api-5xx-rate  us-east-1 · AWS/ApplicationELB HTTPCode_Target_5XX_Count"))
         #expect(lines[37].hasPrefix(" Threshold Crossed: 1 datapoint [12.5]"))
@@ -63,15 +63,15 @@ struct ConsoleRenderTests {
         var state = ConsoleState(identity: identity, regions: ["us-east-1"], size: TerminalSize(width: 80, height: 24), now: fixedNow)
         _ = reduce(&state, .tick, now: fixedNow)
         let lines = try render(state, snapshot: "console-loading-80x24").textLines()
-        #expect(lines[1].contains("loading…"))
-        #expect(lines[4].hasPrefix("  Loading alarms…"))
+        #expect(lines[2].contains("loading…"))
+        #expect(lines[5].hasPrefix("  Loading alarms…"))
     }
 
     @Test(arguments: [(["us-east-1"], "No alarms in us-east-1"), (["us-east-1", "eu-west-1"], "No alarms in us-east-1, eu-west-1"), ([], "No alarms")])
     func emptyList(_ regions: [String], _ message: String) throws {
         let state = loadedState([], regions: regions, identity: identity)
         let grid = renderConsole(state, theme: .default, now: fixedNow)
-        #expect(grid.rowText(4).hasPrefix("  " + message + " "))
+        #expect(grid.rowText(5).hasPrefix("  " + message + " "))
         if regions.count == 1 { try assertSnapshot(snapshotText(grid.textLines()), named: "console-empty-80x24") }
     }
 
@@ -83,8 +83,8 @@ struct ConsoleRenderTests {
         _ = reduce(&state, .alarmsFailed("AccessDenied: User is not authorized to perform cloudwatch:DescribeAlarms (request id 6f1c0e1a)\nretry later"), now: failedAt)
         let grid = try render(state, now: failedAt.addingTimeInterval(0.5), snapshot: "console-failed-80x24")
         let lines = grid.textLines()
-        #expect(lines[1].contains("refresh failed"))
-        #expect(lines[3].hasPrefix("> ALARM  payments-composite"))
+        #expect(lines[2].contains("refresh failed"))
+        #expect(lines[4].hasPrefix("> ALARM  payments-composite"))
         #expect(lines[22].hasPrefix(" refresh failed 22:13:35: AccessDenied: User is not"))
         #expect(lines[22].hasSuffix("… — retrying in 30s "))
         #expect(grid[1, 22].style == Theme.default[.error])
@@ -97,9 +97,9 @@ struct ConsoleRenderTests {
         _ = reduce(&state, .alarmsFailed("could not connect: timed out"), now: fixedNow)
         _ = reduce(&state, .tick, now: state.nextRefreshAt)
         let lines = try render(state, now: fixedNow.addingTimeInterval(31), snapshot: "console-failed-nodata-80x24").textLines()
-        #expect(lines[4].hasPrefix("  Could not load alarms yet"))
+        #expect(lines[5].hasPrefix("  Could not load alarms yet"))
         #expect(lines[22].hasPrefix(" refresh failed 22:13:20: could not connect: timed out — retrying now "))
-        #expect(lines[1].contains("refreshing…"))
+        #expect(lines[2].contains("refreshing…"))
     }
 
     @Test(arguments: [(60, 20), (79, 24), (80, 23), (20, 5), (1, 1), (0, 0)])
@@ -137,10 +137,10 @@ struct ConsoleRenderTests {
         let c = state.layout.columns
         let times = ["5s", "1m05s", "1h01m"]
         for (row, time) in times.enumerated() {
-            #expect(grid.text(x: c.timeX, y: 3 + row, width: ConsoleLayout.Columns.timeWidth) == TerminalText.pad(time, toWidth: 8, alignment: .trailing))
-            #expect(grid[c.reasonX - 1, 3 + row].text == " ")
+            #expect(grid.text(x: c.timeX, y: 4 + row, width: ConsoleLayout.Columns.timeWidth) == TerminalText.pad(time, toWidth: 8, alignment: .trailing))
+            #expect(grid[c.reasonX - 1, 4 + row].text == " ")
         }
-        #expect(grid.text(x: c.nameX, y: 3, width: c.nameWidth).hasPrefix("[2Jevil 漢字名前"))
+        #expect(grid.text(x: c.nameX, y: 4, width: c.nameWidth).hasPrefix("[2Jevil 漢字名前"))
     }
 
     @Test
@@ -149,13 +149,13 @@ struct ConsoleRenderTests {
         _ = reduce(&state, .key(.down), now: fixedNow)
         for theme in [Theme.default, Theme.default.degraded(to: .mono)] {
             let grid = renderConsole(state, theme: theme, now: fixedNow)
-            #expect(grid[0, 4].text == ">")
-            #expect(grid[0, 4].style == theme[.selection])
-            #expect(grid[20, 4].style == theme[.selection])
-            #expect(grid[20, 3].style == theme[.text])
-            #expect(grid[2, 4].style == theme[.stateAlarm])
-            #expect(grid[2, 6].style == theme[.stateInsufficient])
-            #expect(grid[2, 7].style == theme[.stateOK])
+            #expect(grid[0, 5].text == ">")
+            #expect(grid[0, 5].style == theme[.selection])
+            #expect(grid[20, 5].style == theme[.selection])
+            #expect(grid[20, 4].style == theme[.text])
+            #expect(grid[2, 5].style == theme[.stateAlarm])
+            #expect(grid[2, 7].style == theme[.stateInsufficient])
+            #expect(grid[2, 8].style == theme[.stateOK])
             #expect(grid[1, 23].style == theme[.footerKey])
         }
     }
@@ -166,7 +166,7 @@ struct ConsoleRenderTests {
         _ = reduce(&state, .key(.char("G")), now: fixedNow)
         let lines = renderConsole(state, theme: .default, now: fixedNow).textLines()
         #expect(lines[21].hasPrefix("> OK     ok-9999"))
-        #expect(lines[1].hasSuffix("10000/10000 "))
+        #expect(lines[2].hasSuffix("10000/10000 "))
     }
 
     @Test(arguments: [
