@@ -20,7 +20,8 @@ struct GuidedViewTests {
         var shelf = testShelf
         shelf.initial = RunbookOpenRequest(runbook: "rds-failover", incident: 12)
         var state = ConsoleState(identity: "x", regions: ["us-east-1"], size: TerminalSize(width: 80, height: 24), now: fixedNow, guided: true)
-        _ = reduce(&state, .tick, now: fixedNow)
+        state.runbookConnect(available: true)
+        #expect(reduce(&state, .tick, now: fixedNow).contains(.runbook(.loadCatalog)))
         let effects = state.send(.catalogLoaded(RunbookPayload(shelf)))
         #expect(effects == [.runbook(.start(runbook: "rds-failover", incident: 12, session: 1))])
         #expect(state.view == .runbook)

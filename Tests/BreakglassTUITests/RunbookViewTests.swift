@@ -75,6 +75,7 @@ func runbookConsole(size: TerminalSize = TerminalSize(width: 80, height: 24), gu
     -> ConsoleState
 {
     var state = ConsoleState(identity: "AKIAEXAMPLE", regions: ["us-east-1"], size: size, now: fixedNow, guided: guided)
+    state.runbookConnect(available: true)
     state.incidents.rows = incidents
     _ = reduce(&state, .tick, now: fixedNow)
     _ = reduce(&state, .runbook(.catalogLoaded(RunbookPayload(shelf))), now: fixedNow)
@@ -132,6 +133,7 @@ func startedFailover(size: TerminalSize = TerminalSize(width: 80, height: 24), s
 struct RunbookViewTests {
     @Test func theCatalogLoadsAtTheFirstTickAndFeedsRunbookCompletion() {
         var state = ConsoleState(identity: "x", regions: ["us-east-1"], size: TerminalSize(width: 80, height: 24), now: fixedNow)
+        state.runbookConnect(available: true)
         let effects = reduce(&state, .tick, now: fixedNow)
         #expect(effects.contains(.runbook(.loadCatalog)))
         #expect(state.runbook.shelf == .loading)
@@ -142,8 +144,22 @@ struct RunbookViewTests {
         #expect(state.commandCandidates.contains("runbook rds-failover"))
     }
 
+    @Test func withoutASourceNothingLoadsAndTheScreenSaysWhy() {
+        var state = ConsoleState(identity: "x", regions: ["us-east-1"], size: TerminalSize(width: 80, height: 24), now: fixedNow)
+        #expect(!reduce(&state, .tick, now: fixedNow).contains(.runbook(.loadCatalog)))
+        state.runbookConnect(available: false)
+        #expect(!reduce(&state, .tick, now: fixedNow).contains(.runbook(.loadCatalog)))
+        #expect(state.openRunbook("rds-failover", incident: nil, now: fixedNow).isEmpty)
+        guard case .failed(let why) = state.runbook.shelf else {
+            Issue.record("\(state.runbook.shelf)")
+            return
+        }
+        #expect(why.contains("state file could not be opened"))
+    }
+
     @Test func aCatalogThatFailsSaysSoAndRefreshTriesAgain() {
         var state = ConsoleState(identity: "x", regions: ["us-east-1"], size: TerminalSize(width: 80, height: 24), now: fixedNow)
+        state.runbookConnect(available: true)
         _ = reduce(&state, .tick, now: fixedNow)
         _ = state.send(.catalogFailed("runbooks/x.yaml:1:1: bad"))
         #expect(state.runbook.shelf == .failed("runbooks/x.yaml:1:1: bad"))
@@ -184,6 +200,7 @@ struct RunbookViewTests {
 
     @Test func openingBeforeTheCatalogArrivesWaitsForIt() {
         var state = ConsoleState(identity: "x", regions: ["us-east-1"], size: TerminalSize(width: 80, height: 24), now: fixedNow)
+        state.runbookConnect(available: true)
         let effects = state.openRunbook("rds-failover", incident: 12, now: fixedNow)
         #expect(effects == [.runbook(.loadCatalog)])
         #expect(state.runbook.open == nil)

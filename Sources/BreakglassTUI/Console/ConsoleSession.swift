@@ -26,6 +26,7 @@ public struct ConsoleSession: Sendable {
     public mutating func connect(_ dependencies: ConsoleDependencies) {
         state.incidentsConnect(available: dependencies.incidents != nil)
         state.auditConnect(available: dependencies.audit != nil)
+        state.runbookConnect(available: dependencies.runbooks != nil)
     }
 
     public mutating func handle(_ event: ConsoleEvent, now: Date) -> [ConsoleEffect] {

@@ -240,6 +240,8 @@ public struct RunbookViewState: Sendable {
     public internal(set) var prompt: RunbookPrompt?
     /// Whom to call when there is no incident to escalate.
     public internal(set) var contacts: [String] = []
+    /// A runbook source is wired (`runbookConnect`): only then is the catalog loaded.
+    public internal(set) var wired = false
     var nextSession = 0
     public init() {}
 }
@@ -313,7 +315,17 @@ extension ConsoleState {
         return effects
     }
 
+    /// Before the first event: whether the loop has a runbook source. Without one (no state file:
+    /// runs must be stored) the screen says so instead of loading.
+    mutating func runbookConnect(available: Bool) {
+        runbook.wired = available
+        if !available {
+            runbook.shelf = .failed("runbooks are off in this console: the state file could not be opened, and every run is stored there")
+        }
+    }
+
     private mutating func loadCatalogIfNeeded() -> [ConsoleEffect] {
+        guard runbook.wired else { return [] }
         switch runbook.shelf {
         case .notLoaded, .failed:
             runbook.shelf = .loading
