@@ -34,7 +34,8 @@ public struct Theme: Hashable, Sendable {
         styles = base.styles.merging(overrides) { _, new in new }
     }
 
-    private init(name: String, complete: [ThemeRole: Style]) {
+    /// A theme that sets every role itself (the built-in themes, and theme files once read).
+    init(name: String, complete: [ThemeRole: Style]) {
         precondition(ThemeRole.allCases.allSatisfy { complete[$0] != nil }, "theme \(name) misses a role")
         self.name = name
         styles = complete
@@ -74,12 +75,16 @@ public struct Theme: Hashable, Sendable {
         return copy
     }
 
-    public static let builtInNames = ["default", "monochrome"]
+    /// The themes compiled in, so the console looks right from any folder. Each matches the file of
+    /// the same name in themes/ (a test loads every shipped file and compares).
+    public static let builtInNames = ["default", "high-contrast", "monochrome", "colorblind"]
 
     public static func builtIn(named name: String) -> Theme? {
         switch name {
         case "default": .default
+        case "high-contrast": .highContrast
         case "monochrome": .monochrome
+        case "colorblind": .colorblind
         default: nil
         }
     }
@@ -106,7 +111,8 @@ public struct Theme: Hashable, Sendable {
     ])
 
     /// Attributes only. Each alarm state and the selection look different from each other and from
-    /// plain text without colour.
+    /// plain text without colour: ALARM bold and reverse, INSUFFICIENT_DATA underlined, OK dim (it
+    /// needs no attention), the selection reversed.
     public static let monochrome = Theme(name: "monochrome", complete: [
         .text: .plain,
         .muted: Style(attributes: .dim),
@@ -118,12 +124,56 @@ public struct Theme: Hashable, Sendable {
         .accent: Style(attributes: .bold),
         .stateAlarm: Style(attributes: [.bold, .reverse]),
         .stateInsufficient: Style(attributes: .underline),
-        .stateOK: .plain,
+        .stateOK: Style(attributes: .dim),
         .error: Style(attributes: .bold),
         .warning: Style(attributes: .bold),
         .tabs: .plain,
         .tabActive: Style(attributes: [.bold, .reverse]),
         .accessBadge: Style(attributes: [.bold, .underline]),
+    ])
+
+    /// For low vision and bright rooms: nothing is faded, badges are dark text on bright
+    /// backgrounds or bright text on dark ones, and bars are reversed so they stand out on light and
+    /// dark terminals alike. Only the 16 ANSI colours, so it looks the same at every depth but mono.
+    public static let highContrast = Theme(name: "high-contrast", complete: [
+        .text: .plain,
+        .muted: .plain,
+        .header: Style(attributes: [.bold, .underline]),
+        .topBar: Style(attributes: [.bold, .reverse]),
+        .footer: .plain,
+        .footerKey: Style(attributes: [.bold, .reverse]),
+        .selection: Style(foreground: .indexed(0), background: .indexed(14), attributes: .bold),
+        .accent: Style(attributes: [.bold, .underline]),
+        .stateAlarm: Style(foreground: .indexed(15), background: .indexed(1), attributes: .bold),
+        .stateInsufficient: Style(foreground: .indexed(0), background: .indexed(11), attributes: .bold),
+        .stateOK: Style(foreground: .indexed(0), background: .indexed(10), attributes: .bold),
+        .error: Style(foreground: .indexed(15), background: .indexed(1), attributes: [.bold, .underline]),
+        .warning: Style(foreground: .indexed(0), background: .indexed(11), attributes: [.bold, .underline]),
+        .tabs: .plain,
+        .tabActive: Style(attributes: [.bold, .reverse, .underline]),
+        .accessBadge: Style(foreground: .indexed(0), background: .indexed(15), attributes: [.bold, .underline]),
+    ])
+
+    /// Safe for red-green colour blindness (and readable in greys): meaning rides on orange against
+    /// blue (the Okabe–Ito palette) and on attributes, never on red against green. ALARM is bold on
+    /// orange, INSUFFICIENT_DATA underlined on grey, OK sky blue, the selection white on blue.
+    public static let colorblind = Theme(name: "colorblind", complete: [
+        .text: .plain,
+        .muted: Style(foreground: .rgb(0x8A, 0x8A, 0x8A)),
+        .header: Style(attributes: .bold),
+        .topBar: Style(foreground: .rgb(0xFF, 0xFF, 0xFF), background: .rgb(0x00, 0x72, 0xB2), attributes: .bold),
+        .footer: .plain,
+        .footerKey: Style(foreground: .rgb(0x56, 0xB4, 0xE9), attributes: .bold),
+        .selection: Style(foreground: .rgb(0xFF, 0xFF, 0xFF), background: .rgb(0x00, 0x72, 0xB2)),
+        .accent: Style(foreground: .rgb(0x56, 0xB4, 0xE9), attributes: [.bold, .underline]),
+        .stateAlarm: Style(foreground: .rgb(0x00, 0x00, 0x00), background: .rgb(0xE6, 0x9F, 0x00), attributes: .bold),
+        .stateInsufficient: Style(foreground: .rgb(0x00, 0x00, 0x00), background: .rgb(0xBB, 0xBB, 0xBB), attributes: .underline),
+        .stateOK: Style(foreground: .rgb(0x56, 0xB4, 0xE9)),
+        .error: Style(foreground: .rgb(0xE6, 0x9F, 0x00), attributes: [.bold, .underline]),
+        .warning: Style(foreground: .rgb(0xE6, 0x9F, 0x00), attributes: .bold),
+        .tabs: Style(foreground: .rgb(0x8A, 0x8A, 0x8A)),
+        .tabActive: Style(foreground: .rgb(0xFF, 0xFF, 0xFF), background: .rgb(0x00, 0x72, 0xB2), attributes: .bold),
+        .accessBadge: Style(foreground: .rgb(0x00, 0x00, 0x00), background: .rgb(0xF0, 0xE4, 0x42), attributes: .bold),
     ])
 }
 
@@ -150,10 +200,20 @@ public struct LineGlyphs: Hashable, Sendable {
 }
 
 extension LineGlyphs {
-    /// ASCII for terminals that cannot show Unicode box drawing (the vt100 family, `ansi`), Unicode
-    /// otherwise. The console already requires a UTF-8 locale; these terminal types ignore it.
+    /// ASCII for terminal types that cannot show Unicode box drawing, Unicode otherwise. The console
+    /// requires a UTF-8 locale, but these terminals ignore it: the DEC vt family (`vt52`, `vt100`,
+    /// `vt220`, `vt320`, ... and variants such as `vt100-am` or `vt220-8bit`; not `vte`, GNOME's
+    /// UTF-8 terminal), `ansi` (DOS ANSI.SYS and friends), `pcansi`, `cons25` (FreeBSD's CP437
+    /// console), `sun` and `dumb`. `linux`, `screen`, `tmux` and the xterm family draw lines.
+    /// Decided from the name alone, so it works before curses starts and in tests.
     public static func forTerminal(_ term: String) -> LineGlyphs {
-        let base = term.split(separator: "-").first.map(String.init) ?? term
-        return ["vt52", "vt100", "vt102", "vt220", "vt320", "ansi", "dumb"].contains(base) ? .ascii : .unicode
+        let base = (term.split(separator: "-").first.map(String.init) ?? term).lowercased()
+        return asciiTerminal(base) ? .ascii : .unicode
+    }
+
+    private static func asciiTerminal(_ base: String) -> Bool {
+        if base.hasPrefix("vt"), base.dropFirst(2).first?.isASCII == true, base.dropFirst(2).first?.isNumber == true { return true }
+        if base.hasPrefix("ansi") || base.hasPrefix("pcansi") { return true }
+        return ["cons25", "sun", "dumb"].contains(base)
     }
 }

@@ -32,6 +32,45 @@ public enum ThemeColor: Hashable, Sendable {
     }
 }
 
+extension ThemeColor {
+    /// The ANSI colour names a theme file may use, in palette order: `black` is 0, `bright-white` 15.
+    public static let ansiNames = [
+        "black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
+        "bright-black", "bright-red", "bright-green", "bright-yellow", "bright-blue", "bright-magenta", "bright-cyan", "bright-white",
+    ]
+
+    /// A colour as theme files write it: `default` (the terminal's own), an ANSI name (`red`,
+    /// `bright-red`; `_` for `-` and any case are accepted), a palette index `0`–`255`, or `#rrggbb`.
+    /// Nil for anything else.
+    public init?(themeText text: String) {
+        let lower = text.lowercased().replacingOccurrences(of: "_", with: "-")
+        if lower == "default" {
+            self = .terminalDefault
+        } else if let index = Self.ansiNames.firstIndex(of: lower) {
+            self = .indexed(UInt8(index))
+        } else if !text.isEmpty, text.count <= 3, text.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(text), n <= 255 {
+            self = .indexed(UInt8(n))
+        } else if text.count == 7, text.first == "#", let rgb = UInt32(text.dropFirst(), radix: 16),
+            text.dropFirst().allSatisfy({ $0.isHexDigit })
+        {
+            self = .rgb(UInt8(rgb >> 16), UInt8((rgb >> 8) & 0xFF), UInt8(rgb & 0xFF))
+        } else {
+            return nil
+        }
+    }
+
+    /// How a theme file writes this colour: an ANSI name for 0–15, the index for the rest of the
+    /// palette, `#rrggbb` for 24-bit colours.
+    public var themeText: String {
+        switch self {
+        case .terminalDefault: "default"
+        case .indexed(let n) where n < 16: Self.ansiNames[Int(n)]
+        case .indexed(let n): String(n)
+        case .rgb(let r, let g, let b): "#" + [r, g, b].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        }
+    }
+}
+
 /// The xterm palette, for mapping colours between depths. The 16 ANSI entries use xterm's defaults;
 /// terminals let users change them, so they are only a reference for "nearest".
 enum Palette {
