@@ -71,6 +71,18 @@ struct ConfigErrorTests {
             expected: "breakglass.yaml:12:15: response[0].severity: expected a whole number from 1 to 5, found 7"),
         Case(name: "yes is not a boolean", yaml: baseConfig + "\nconsole: { guided: yes }",
             expected: "breakglass.yaml:14:20: console.guided: expected true or false, found yes"),
+        Case(name: "console colour is auto, never or always", yaml: baseConfig + "\nconsole: { color: sometimes }",
+            expected: "breakglass.yaml:14:19: console.color: expected one of auto, never, always, found \"sometimes\""),
+        Case(name: "console colour is not a boolean", yaml: baseConfig + "\nconsole: { color: false }",
+            expected: "breakglass.yaml:14:19: console.color: expected one of auto, never, always, found false"),
+        Case(name: "a misspelt console colour gets a suggestion", yaml: baseConfig + "\nconsole: { color: allways }",
+            expected: "breakglass.yaml:14:19: console.color: expected one of auto, never, always, found \"allways\"; did you mean `always`?"),
+        Case(name: "British colour under console", yaml: baseConfig + "\nconsole: { colour: never }",
+            expected: "breakglass.yaml:14:12: console: unknown key `colour`; did you mean `color`?"),
+        Case(name: "color at the top level", yaml: "color: never\n",
+            expected: "breakglass.yaml:1:1: unknown key `color`; it belongs under `console:` (console.color)"),
+        Case(name: "a console key with no keys", yaml: baseConfig + "\nconsole: { keys: { quit: [] } }",
+            expected: "breakglass.yaml:14:26: console.keys.quit: list at least one key, or leave `quit` out"),
         Case(name: "bad duration", yaml: baseConfig.replacingOccurrences(of: "{ notify: [secondary], wait: 5m }", with: "{ notify: [secondary], wait: \"5 minutes\" }"),
             expected: "breakglass.yaml:9:38: escalation.default.stages[1].wait: expected a duration like 90s, 5m or 1h, found \"5 minutes\""),
         Case(name: "bare number duration", yaml: baseConfig.replacingOccurrences(of: "{ notify: [secondary], wait: 5m }", with: "{ notify: [secondary], wait: 300 }"),
@@ -275,7 +287,8 @@ struct ConfigLoadingTests {
         let end = try #require(doc.range(of: "\n```", range: start.upperBound..<doc.endIndex))
         let config = try ConfigLoader.parse(String(doc[start.upperBound..<end.lowerBound]), file: "CONFIG.md")
         #expect(config.plan("default")?.stages.last?.window?.text == "Mon-Fri 09:00-18:00")
-        #expect(config.console.keys.map(\.action.value) == ["quit", "ack"])
+        #expect(config.console.keys.map(\.action.value) == ["quit", "acknowledge"])
+        #expect(config.console.color == .auto)
         #expect(config.runbooks.map(\.value) == ["../shared-runbooks"])
     }
 
@@ -328,6 +341,7 @@ struct ConfigLoadingTests {
               keys:
                 quit: q
                 ack: [a, "ctrl-a"]
+              color: never
             """
         let config = try ConfigLoader.parse(yaml, file: "/etc/breakglass/config.yaml")
         #expect(config.aws == AWSSettings(profile: "ops", regions: ["eu-west-1"]))
@@ -360,6 +374,14 @@ struct ConfigLoadingTests {
         #expect(config.console.keys.map(\.action.value) == ["quit", "ack"])
         #expect(config.console.keys.map { $0.keys.map(\.value) } == [["q"], ["a", "ctrl-a"]])
         #expect(config.console.keys[1].keys[1].location == SourceLocation(file: "/etc/breakglass/config.yaml", line: 34, column: 14))
+        #expect(config.console.color == .never)
+    }
+
+    @Test(arguments: ConsoleColor.allCases)
+    func consoleColor(_ color: ConsoleColor) throws {
+        let config = try ConfigLoader.parse("console: { color: \(color.rawValue) }\n", file: "f.yaml")
+        #expect(config.console.color == color)
+        #expect(config.console.theme == nil && config.console.keys.isEmpty)
     }
 
     @Test func defaults() throws {

@@ -309,12 +309,21 @@ public struct ConsoleSettings: Sendable, Hashable {
     public var guided: Bool = false
     /// Key bindings in the order written; names are checked by the console.
     public var keys: [KeyBinding] = []
+    /// Whether to use colour (`NO_COLOR` is obeyed under `auto`).
+    public var color: ConsoleColor = .auto
 
-    public init(theme: Located<String>? = nil, guided: Bool = false, keys: [KeyBinding] = []) {
+    public init(theme: Located<String>? = nil, guided: Bool = false, keys: [KeyBinding] = [], color: ConsoleColor = .auto) {
         self.theme = theme
         self.guided = guided
         self.keys = keys
+        self.color = color
     }
+}
+
+/// `console.color`: `auto` follows the terminal and `NO_COLOR`, `never` is monochrome, `always`
+/// ignores `NO_COLOR` (a terminal without colours still gets none).
+public enum ConsoleColor: String, Sendable, Hashable, CaseIterable {
+    case auto, never, always
 }
 
 /// `action: key` or `action: [key, key]`, each where it is written.

@@ -38,6 +38,7 @@ public enum ConfigLoader {
         "theme": "it belongs under `console:` (console.theme)",
         "keys": "it belongs under `console:` (console.keys)",
         "guided": "it belongs under `console:` (console.guided)",
+        "color": "it belongs under `console:` (console.color)",
     ]
 
     static let contactKeys = ["name", "audience", "sns", "sms", "pagerduty", "slack", "webhook"]
@@ -342,8 +343,11 @@ public enum ConfigLoader {
         // MARK: console
 
         mutating func readConsole(_ v: YAMLValue) {
-            guard let m = v.mapping(allowed: ["theme", "guided", "keys"]) else { return }
+            guard let m = v.mapping(allowed: ["theme", "color", "guided", "keys"]) else { return }
             if let t = m["theme"], let name = t.string() { config.console.theme = t.located(name) }
+            if let c = m["color"], let text = c.oneOf(ConsoleColor.allCases.map(\.rawValue)), let color = ConsoleColor(rawValue: text) {
+                config.console.color = color
+            }
             if let g = m["guided"], let guided = g.bool() { config.console.guided = guided }
             if let k = m["keys"], let entries = k.entries(what: "a mapping of actions to keys, such as { quit: q }") {
                 for entry in entries {
