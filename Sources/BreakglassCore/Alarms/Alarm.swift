@@ -37,10 +37,24 @@ public struct Alarm: Sendable, Equatable, Hashable {
     public var namespace: String?
     public var metric: String?
     public var arn: String?
+    /// The metric's dimensions, as the alarm names them; empty for composite and metric-math alarms.
+    public var dimensions: [MetricDimension]
+    /// The statistic the alarm evaluates: CloudWatch's `Statistic` ("Average", "Sum"...) or its
+    /// `ExtendedStatistic` ("p99"); nil when not a single-metric alarm.
+    public var statistic: String?
+    /// Seconds per evaluated period.
+    public var period: Int?
+    public var threshold: Double?
+    /// CloudWatch's `ComparisonOperator`, e.g. "GreaterThanThreshold".
+    public var comparison: String?
+    public var evaluationPeriods: Int?
+    public var datapointsToAlarm: Int?
 
     public init(
         name: String, state: AlarmState, reason: String, updated: Date, region: String,
-        type: AlarmType, namespace: String? = nil, metric: String? = nil, arn: String? = nil
+        type: AlarmType, namespace: String? = nil, metric: String? = nil, arn: String? = nil,
+        dimensions: [MetricDimension] = [], statistic: String? = nil, period: Int? = nil, threshold: Double? = nil,
+        comparison: String? = nil, evaluationPeriods: Int? = nil, datapointsToAlarm: Int? = nil
     ) {
         self.name = name
         self.state = state
@@ -51,6 +65,51 @@ public struct Alarm: Sendable, Equatable, Hashable {
         self.namespace = namespace
         self.metric = metric
         self.arn = arn
+        self.dimensions = dimensions
+        self.statistic = statistic
+        self.period = period
+        self.threshold = threshold
+        self.comparison = comparison
+        self.evaluationPeriods = evaluationPeriods
+        self.datapointsToAlarm = datapointsToAlarm
+    }
+}
+
+/// One dimension of a CloudWatch metric: `InstanceId=i-0abc`.
+public struct MetricDimension: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension Alarm {
+    /// The condition in a few symbols, e.g. "Average > 80.0 for 3 of 5 periods of 5m"; nil when
+    /// the comparison or threshold is unknown. Text from AWS is not sanitised here.
+    public var conditionText: String? {
+        guard let comparison, let threshold else { return nil }
+        let symbol: String
+        switch comparison {
+        case "GreaterThanThreshold": symbol = ">"
+        case "GreaterThanOrEqualToThreshold": symbol = "≥"
+        case "LessThanThreshold": symbol = "<"
+        case "LessThanOrEqualToThreshold": symbol = "≤"
+        default: symbol = comparison
+        }
+        var text = "\(statistic ?? metric ?? "value") \(symbol) \(MetricFormat.number(threshold))"
+        if let evaluationPeriods {
+            let plural = evaluationPeriods == 1 ? "period" : "periods"
+            if let datapointsToAlarm, datapointsToAlarm != evaluationPeriods {
+                text += " for \(datapointsToAlarm) of \(evaluationPeriods) \(plural)"
+            } else {
+                text += " for \(evaluationPeriods) \(plural)"
+            }
+            if let period { text += " of \(MetricFormat.period(period))" }
+        }
+        return text
     }
 }
 

@@ -86,11 +86,26 @@ public struct AlarmPage: Sendable, Equatable {
                     region: region, type: type,
                     namespace: type == .metric ? item["Namespace"]?.string : nil,
                     metric: type == .metric ? item["MetricName"]?.string : nil,
-                    arn: item["AlarmArn"]?.string))
+                    arn: item["AlarmArn"]?.string,
+                    dimensions: type == .metric ? Self.dimensions(item["Dimensions"]) : [],
+                    statistic: type == .metric ? item["Statistic"]?.string ?? item["ExtendedStatistic"]?.string : nil,
+                    period: type == .metric ? item["Period"]?.int : nil,
+                    threshold: type == .metric ? item["Threshold"]?.double : nil,
+                    comparison: type == .metric ? item["ComparisonOperator"]?.string : nil,
+                    evaluationPeriods: type == .metric ? item["EvaluationPeriods"]?.int : nil,
+                    datapointsToAlarm: type == .metric ? item["DatapointsToAlarm"]?.int : nil))
             }
         }
         self.alarms = alarms
         self.nextToken = value["NextToken"]?.string
+    }
+
+    /// `Dimensions: [{Name, Value}]`; entries without both are skipped.
+    static func dimensions(_ v: AWSValue?) -> [MetricDimension] {
+        (v?.array ?? []).compactMap { d in
+            guard let name = d["Name"]?.string, let value = d["Value"]?.string else { return nil }
+            return MetricDimension(name: name, value: value)
+        }
     }
 
     /// awsJson timestamps are epoch seconds; some servers send ISO 8601 strings instead.
