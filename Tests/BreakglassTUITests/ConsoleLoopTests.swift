@@ -27,10 +27,10 @@ private final class LoopRun: @unchecked Sendable {
 
     static func start(
         backend: TestBackend, fetch: @escaping @Sendable () async throws -> [Alarm], pages: ConsolePages = .none,
-        signals: @escaping @Sendable () -> TerminalRestore.Pending = { .init() }
+        metrics: MetricSource? = nil, signals: @escaping @Sendable () -> TerminalRestore.Pending = { .init() }
     ) throws -> LoopRun {
         let inbox = try EventInbox()
-        let dependencies = ConsoleDependencies(fetchAlarms: fetch, pages: pages)
+        let dependencies = ConsoleDependencies(fetchAlarms: fetch, pages: pages, metrics: metrics)
         let session = ConsoleSession(
             options: ConsoleOptions(identity: "test", regions: ["us-east-1"]), size: backend.size, theme: .default,
             now: dependencies.now(), pages: pages.mode)
@@ -216,6 +216,40 @@ struct ConsoleLoopTests {
         backend.press(.escape)
         let dismissed = try await frame(of: backend) { $0.rowText(3).hasPrefix("  STATE") }
         #expect(dismissed != nil)
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test
+    func theAlarmDetailReadsItsMetricOffTheLoop() async throws {
+        let backend = TestBackend()
+        let fetches = Counter()
+        let metrics = MetricSource { query in
+            fetches.increment()
+            return writerSeries(query)
+        }
+        let run = try LoopRun.start(backend: backend, fetch: { detailedAlarms() }, metrics: metrics)
+        _ = try await frame(of: backend) { $0.rowText(4).hasPrefix("> ALARM  payments-composite") }
+        backend.press(.char("j"), .enter)
+        let charted = try await frame(of: backend) { grid in grid.textLines().contains { $0.contains("max 50") } }
+        #expect(charted != nil)
+        #expect(charted?.rowText(2).hasPrefix(" ALARM prod-db-writer-health") == true)
+        // Closed and opened again: the answer is reused.
+        backend.press(.escape, .enter)
+        _ = try await frame(of: backend, timeout: .milliseconds(200)) { _ in false }
+        #expect(fetches.value == 1)
+        backend.press(.char("q"))
+        #expect(try await run.waitForExit() == 0)
+    }
+
+    @Test
+    func withoutAMetricSourceTheDetailSaysSo() async throws {
+        let backend = TestBackend()
+        let run = try LoopRun.start(backend: backend, fetch: { detailedAlarms() })
+        _ = try await frame(of: backend) { $0.rowText(4).hasPrefix("> ALARM  payments-composite") }
+        backend.press(.char("j"), .enter)
+        let said = try await frame(of: backend) { grid in grid.textLines().contains { $0.contains("no way to read metrics") } }
+        #expect(said != nil)
         backend.press(.char("q"))
         #expect(try await run.waitForExit() == 0)
     }

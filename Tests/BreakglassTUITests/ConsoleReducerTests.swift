@@ -25,7 +25,7 @@ struct ConsoleReducerTests {
         (5, .pageUp, 0, []),
         (7, .escape, 7, []),
         (7, .char("x"), 7, []),
-        (7, .enter, 7, []),
+        (7, .char("/"), 7, []),
         (7, .resize, 7, []),
         (7, .char("q"), 7, [.quit]),
         (7, .char("R"), 7, [.startRefresh]),

@@ -36,7 +36,8 @@ struct ConsoleRenderTests {
         #expect(lines[6].contains("   3h05m  "))
         #expect(lines[7].hasPrefix("  INSUF  ingest-queue-age") && lines[7].contains("   2d04h  "))
         #expect(lines[22].hasPrefix(" payments-composite: arn:aws:cloudwatch"))
-        #expect(lines[23].hasPrefix(" / filter  s sort  q quit"))
+        #expect(lines[3].hasSuffix(" sort: triage "))
+        #expect(lines[23].hasPrefix(" Enter open  / filter  s sort  q quit"))
     }
 
     @Test
@@ -54,7 +55,7 @@ struct ConsoleRenderTests {
         #expect(lines[6].hasPrefix("> ALARM  checkout-api-5xx-rate"))
         #expect(grid.text(x: columns.regionX, y: 6, width: 9) == "us-east-1")
         #expect(lines[35].contains("updated 22:13:20 UTC · next refresh in 12s"))
-        #expect(lines[36].hasPrefix(" ALARM checkout-api-5xx-rate  us-east-1 · AWS/ApplicationELB HTTPCode_Target_5XX_Count"))
+        #expect(lines[36].hasPrefix(" ALARM checkout-api-5xx-rate  in ALARM for 3h05m · us-east-1 · AWS/ApplicationELB HTTPCode_Target_5XX_Count"))
         #expect(lines[37].hasPrefix(" Threshold Crossed: 1 datapoint [12.5]"))
     }
 

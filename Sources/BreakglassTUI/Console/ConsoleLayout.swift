@@ -6,7 +6,7 @@ import BreakglassCore
 /// Rows: 0 top bar, 1 the screens' tabs, then the page banner while there is one (row 2), the
 /// screen's area, and the footer on the last row. On the alarms screen the area holds the counts,
 /// the column header, the alarm list and the detail block (1 line; 4 lines when the terminal has at
-/// least 30 rows).
+/// least 30 rows); Enter replaces them with one alarm's detail over the whole area.
 public struct ConsoleLayout: Hashable, Sendable {
     public static let minimumSize = TerminalSize(width: 80, height: 24)
     public static let tabsRow = 1
@@ -52,38 +52,65 @@ public struct ConsoleLayout: Hashable, Sendable {
     public var footerRow: Int { size.height - 1 }
 
     /// Columns of an alarm row: a selection marker, the state badge, the name, the region (when shown),
-    /// the time in state and the reason, separated by two spaces. Name and reason share what is left:
-    /// names are what people scan for, so the name column is as wide as the longest name, up to 65% of
-    /// the room and 64 columns (and at least 16); with no names known it takes 45%.
+    /// the time in state, the incident (when any alarm may belong to one) and the reason, separated by
+    /// two spaces. Name and reason share what is left: names are what people scan for, so the name
+    /// column is as wide as the longest name, up to 65% of the room and 64 columns (and at least 16);
+    /// with no names known it takes 45%.
+    ///
+    /// The incident column says "#12 2/3 04:12" (id, stage of stages, next page) where name and
+    /// reason keep at least 60 columns between them, "#12 04:12" where they keep 36 (80 columns with
+    /// one region or two), and is left out below that: the name and the reason matter more, and the
+    /// detail line and Enter show the incident in full.
     public struct Columns: Hashable, Sendable {
         public static let badgeX = 2
         public static let badgeWidth = 5
         public static let timeWidth = 8
         public static let gap = 2
+        public static let incidentWideWidth = 14
+        public static let incidentCompactWidth = 9
 
         public let nameX: Int
         public let nameWidth: Int
         public let regionX: Int
         public let regionWidth: Int
         public let timeX: Int
+        /// 0 when the column is left out.
+        public let incidentX: Int
+        public let incidentWidth: Int
         public let reasonX: Int
         public let reasonWidth: Int
+
+        /// The incident column shows the stage too.
+        public var incidentIsWide: Bool { incidentWidth >= Self.incidentWideWidth }
     }
 
-    public var columns: Columns {
+    public var columns: Columns { columns(incidents: false) }
+
+    /// The columns, with room for the incident column when `incidents` (any open incident has alarms).
+    public func columns(incidents: Bool) -> Columns {
         let gap = Columns.gap
         let nameX = Columns.badgeX + Columns.badgeWidth + gap
         let regionSpace = regionWidth > 0 ? regionWidth + gap : 0
-        let flexible = max(2, size.width - nameX - gap - regionSpace - Columns.timeWidth - gap)
+        var flexible = max(2, size.width - nameX - gap - regionSpace - Columns.timeWidth - gap)
+        var incidentWidth = 0
+        if incidents {
+            if flexible - Columns.incidentWideWidth - gap >= 60 {
+                incidentWidth = Columns.incidentWideWidth
+            } else if flexible - Columns.incidentCompactWidth - gap >= 36 {
+                incidentWidth = Columns.incidentCompactWidth
+            }
+            if incidentWidth > 0 { flexible -= incidentWidth + gap }
+        }
         let cap = min(64, flexible * 65 / 100)
         let nameWidth = widestName > 0 ? min(cap, max(16, widestName)) : min(64, max(16, flexible * 45 / 100))
         let reasonWidth = max(0, flexible - nameWidth)
         let regionX = nameX + nameWidth + gap
         let timeX = regionX + regionSpace
-        let reasonX = timeX + Columns.timeWidth + gap
+        let incidentX = incidentWidth > 0 ? timeX + Columns.timeWidth + gap : 0
+        let reasonX = incidentWidth > 0 ? incidentX + incidentWidth + gap : timeX + Columns.timeWidth + gap
         return Columns(
             nameX: nameX, nameWidth: nameWidth, regionX: regionX, regionWidth: regionWidth, timeX: timeX,
-            reasonX: reasonX, reasonWidth: reasonWidth)
+            incidentX: incidentX, incidentWidth: incidentWidth, reasonX: reasonX, reasonWidth: reasonWidth)
     }
 }
 

@@ -64,10 +64,13 @@ public enum RefreshStatus: Hashable, Sendable {
 
 /// Everything the alarm console shows, owned by the main loop and changed only by `reduce`.
 ///
-/// Invariants: `alarms` is in `Alarm.triageOrder`; `selectedIndex` is nil exactly when `alarms` is
-/// empty, and `selectedID` names the alarm at `selectedIndex`; the selected row is inside the visible
-/// window `scrollOffset ..< scrollOffset + layout.listHeight` whenever the list has room (the banner,
-/// when shown, takes a row from the list); at most one refresh and one page poll run at a time
+/// Invariants: `alarms` is in `Alarm.triageOrder` (the alarms screen shows `alarmsView.rows`, its
+/// sorted and filtered indices into it); `selectedIndex` is nil exactly when no alarm is shown (none
+/// loaded, or the filter matches none), and otherwise `selectedID` names the alarm at `selectedIndex`
+/// (while the filter hides everything it keeps the alarm to select again); the selected row
+/// (`alarmsView.selectedRow`) is inside the visible window `scrollOffset ..< scrollOffset +
+/// layout.listHeight` of `alarmsView.rows` whenever the list has room (the banner, when shown, takes
+/// a row from the list); at most one refresh and one page poll run at a time
 /// (`refreshInFlight`, `pageFeed.inFlight`); `notices` holds at most one notice per incident.
 public struct ConsoleState: Sendable {
     public internal(set) var alarms: [Alarm] = []
