@@ -14,7 +14,7 @@ func consoleMetricSource(_ wiring: ConsoleWiring) -> MetricSource? {
 /// detail can show each.
 func metricSource(_ fetcher: MetricFetcher) -> MetricSource {
     MetricSource { query in
-        do {
+        do throws(AWSError) {
             return try await fetcher.fetch(query)
         } catch {
             throw metricFailure(error)
