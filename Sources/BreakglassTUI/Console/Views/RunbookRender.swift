@@ -139,7 +139,7 @@ extension RunbookStep {
 
 func renderRunbook(_ state: ConsoleState, into grid: inout CellGrid, area: ScreenArea, theme: Theme, now: Date) {
     if let open = state.runbook.open, !state.runbook.showingPicker {
-        renderOpenRunbook(state, open, into: &grid, area: area, theme: theme)
+        renderOpenRunbook(state, open, into: &grid, area: area, theme: theme, now: now)
     } else {
         renderPicker(state, into: &grid, area: area, theme: theme)
     }
@@ -198,7 +198,7 @@ private func renderPicker(_ state: ConsoleState, into grid: inout CellGrid, area
     }
 }
 
-private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into grid: inout CellGrid, area: ScreenArea, theme: Theme) {
+private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into grid: inout CellGrid, area: ScreenArea, theme: Theme, now: Date) {
     let width = area.width
     var y = area.top
     let runbook = open.runbook
@@ -217,7 +217,8 @@ private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into 
     }
     if let role = runbook.access?.value {
         let (text, roleStyle): (String, ThemeRole)
-        switch open.grant {
+        let grant: RunbookGrantStatus? = state.grantHeld(role, now: now) ? .held(role: role) : open.grant
+        switch grant {
         case .held?: (text, roleStyle) = ("Access: \(role) — break-glass grant held; steps use it", .stateOK)
         case .missing(_, _)?: (text, roleStyle) = ("Access: \(role) — no break-glass grant held; n offers to request one (4: access screen)", .warning)
         case nil: (text, roleStyle) = ("Access: \(role)", .muted)
@@ -346,7 +347,7 @@ func renderPrompt(_ prompt: RunbookPrompt, _ open: OpenRunbook, into grid: inout
         grid.put(" y abandon · n or Esc: cancel", x: 0, y: y + 1, style: style)
         grid.put("[y/N]", x: width - 6, y: y, style: theme[.header])
     case .requestAccess(let role):
-        question("\(open.runbook.id) uses the break-glass role \(role), and no grant for it is held.")
+        question("\(open.runbook.id) needs role \(role); no grant is held.")
         grid.put(" y request access now (access screen) · n run with your own credentials · Esc cancel", x: 0, y: y + 1, style: style, maxWidth: width)
     case .help:
         question("Page the next person for help?", .header)

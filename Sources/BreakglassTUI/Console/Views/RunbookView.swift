@@ -553,6 +553,11 @@ extension ConsoleState {
         }
     }
 
+    /// Whether the access screen's last look at the agent found a live grant for `role`.
+    func grantHeld(_ role: String, now: Date) -> Bool {
+        access.held.map { $0.role == role && $0.expires > now } ?? false
+    }
+
     /// `n` or Enter on an open runbook: start or resume the run, read past a `say`, or open the
     /// confirmation the driver waits for.
     private mutating func goOn(now: Date) -> [ConsoleEffect] {
@@ -563,7 +568,9 @@ extension ConsoleState {
                 message = ConsoleMessage("run \(open.run.map { String($0.id) } ?? "") is \(open.run?.status.rawValue ?? "finished")")
                 return []
             }
-            if case .missing(let role, _)? = open.grant, !open.accessOffered {
+            // A grant made since the runbook was opened (on the access screen, or by
+            // `breakglass access request` elsewhere) covers it too: the access screen polls the agent.
+            if case .missing(let role, _)? = open.grant, !open.accessOffered, !grantHeld(role, now: now) {
                 runbook.prompt = .requestAccess(role: role)
                 return []
             }
