@@ -10,7 +10,7 @@ struct Bench: AsyncParsableCommand {
         commandName: "breakglass-bench",
         abstract: "Measure Breakglass against its performance targets (see docs/PERFORMANCE.md).",
         version: BreakglassVersion.string,
-        subcommands: [SignBench.self, AuditBench.self, RunbookBench.self, IncidentBench.self])
+        subcommands: [SignBench.self, AuditBench.self, RunbookBench.self, IncidentBench.self, ConsoleBench.self, ConsoleChildBench.self])
 }
 
 /// Median wall time of one SigV4 signature of a typical form-encoded POST with a session token and a
