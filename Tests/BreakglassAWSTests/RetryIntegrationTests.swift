@@ -122,6 +122,16 @@ import Testing
         #expect(server.received("CreateUser") == 2)
     }
 
+    @Test func responseHeadersKeepNoLineEnd() async throws {
+        // curl hands each header line with its CRLF; the request id must come out without it (it
+        // goes to the audit trail and into error messages).
+        let server = try FaultServer([], otherwise: .respond(200, [HTTPHeader("x-amzn-RequestId", "req-7"), HTTPHeader("Content-Type", "application/x-amz-json-1.0")], "{}"))
+        let response = try await CurlTransport().send(
+            HTTPRequest(method: "POST", scheme: "http", host: "127.0.0.1", port: server.port, headers: [HTTPHeader("X-Amz-Target", "Probe")]), operation: "Probe", timeouts: HTTPTimeouts(connect: 1, total: 2))
+        #expect(response.requestID == "req-7")
+        #expect(response.headers.allSatisfy { !$0.value.unicodeScalars.contains { $0 == "\r" || $0 == "\n" } })
+    }
+
     @Test func aWriteNobodyHearsIsRetriedAsCannotConnect() async throws {
         let sleeps = Sleeps()
         let client = Self.client(port: try FaultServer.unusedPort(), sleeps: sleeps)

@@ -214,7 +214,8 @@ private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, 
     } else if let colon = line.firstIndex(of: ":") {
         let name = String(line[..<colon]).trimmingSpaces()
         var value = String(line[line.index(after: colon)...]).trimmingSpaces()
-        while value.hasSuffix("\r") || value.hasSuffix("\n") { value.removeLast() }
+        // "\r\n" is one Character in Swift, so look at the scalars: hasSuffix("\r") never matched it.
+        while let last = value.unicodeScalars.last, last == "\r" || last == "\n" { value.unicodeScalars.removeLast() }
         transfer.headers.append(HTTPHeader(name, value.trimmingSpaces()))
     }
     return n
