@@ -179,18 +179,16 @@ struct SchemaTests {
         #expect(runbooks[0] == [], "\(runbooks[0])")
         #expect(!runbooks[1].isEmpty && !runbooks[2].isEmpty)
 
-        let theme = """
-            name: dusk
-            inherits: default
-            roles:
-              state_alarm: { fg: bright-red, bold: true }
-              state_ok: { fg: 34 }
-              selection: { fg: "#1e1e2e", bg: "#89b4fa" }
-              countdown: { fg: yellow, underline: true }
-            """
-        let themes = try Self.validate("theme", [theme, theme + "\n  alarm_red: { fg: red }\n", theme.replacingOccurrences(of: "fg: 34", with: "fg: 300")])
-        #expect(themes[0] == [], "\(themes[0])")
-        #expect(themes[1].contains { $0.contains("'alarm_red' was unexpected") }, "\(themes[1])")
-        #expect(!themes[2].isEmpty)
+        // Every shipped theme validates; an unknown role and an out-of-range colour do not.
+        for name in ["default", "high-contrast", "monochrome", "colorblind"] {
+            let text = try String(contentsOfFile: repositoryRoot.appendingPathComponent("themes/\(name).yaml").path, encoding: .utf8)
+            let results = try Self.validate("theme", [
+                text, text + "  alarm_red: { fg: red, bg: default, attrs: [] }\n",
+                text.replacingOccurrences(of: "  muted:", with: "  muted: { fg: 300, bg: default, attrs: [] }\n  unused:"),
+            ])
+            #expect(results[0] == [], "themes/\(name).yaml: \(results[0])")
+            #expect(results[1].contains { $0.contains("'alarm_red' was unexpected") }, "\(results[1])")
+            #expect(!results[2].isEmpty)
+        }
     }
 }

@@ -48,7 +48,7 @@ struct ConsolePageRenderTests {
         #expect(lines[3].hasPrefix(" 3 ALARM · 1 INSUF · 30 OK"))
         #expect(lines[4].hasPrefix("  STATE  NAME"))
         #expect(lines[5].hasPrefix("> ALARM  payments-composite"))
-        #expect(lines[23].hasPrefix(" a acknowledge  Esc dismiss  / filter"))
+        #expect(lines[23].hasPrefix(" a acknowledge  Enter open  Esc dismiss  / filter"))
     }
 
     @Test
@@ -86,7 +86,7 @@ struct ConsolePageRenderTests {
         let grid = renderConsole(pagedState(pages), theme: .default, now: fixedNow)
         #expect(grid.rowText(2) == TerminalText.pad(expected, toWidth: 80))
         #expect(grid[1, 2].style == Theme.default[role])
-        #expect(grid.rowText(23).hasPrefix(" Esc dismiss  / filter"))
+        #expect(grid.rowText(23).hasPrefix(" Enter open  Esc dismiss  / filter"))
     }
 
     @Test
@@ -95,7 +95,7 @@ struct ConsolePageRenderTests {
         _ = reduce(&state, .key(.char("a")), now: fixedNow)
         var grid = renderConsole(state, theme: .default, now: fixedNow)
         #expect(grid.rowText(2) == TerminalText.pad(" PAGE  incident 12 · acknowledging… · prod-api in ALARM (severity 1)", toWidth: 80))
-        #expect(grid.rowText(23).hasPrefix(" Esc dismiss  / filter"))
+        #expect(grid.rowText(23).hasPrefix(" Enter open  Esc dismiss  / filter"))
         _ = reduce(&state, .acknowledgeFailed(incident: 12, message: "the state file is locked by another process (database is locked)\u{1B}[2J"), now: fixedNow)
         grid = try render(state, snapshot: "console-page-ack-failed-80x24")
         #expect(grid.rowText(2).hasPrefix(" could not acknowledge incident 12 · the state file is locked"))

@@ -195,7 +195,9 @@ public struct Keymap: Hashable, Sendable {
         -> [(key: String, description: String, action: ConsoleAction)]
     {
         let applicable = bindings(view: view, list: list, guided: guided)
-        let now = applicable.filter { $0.footer == .whenAvailable && available.contains($0.action) }
+        let available = applicable.filter { $0.footer == .whenAvailable && available.contains($0.action) }
+        // A page waiting for an answer comes before anything the screen offers.
+        let now = available.filter { $0.action == .acknowledge } + available.filter { $0.action != .acknowledge }
         return (now + applicable.filter { $0.footer == .always }).map { (key: $0.keys[0].label, description: $0.description, action: $0.action) }
     }
 
