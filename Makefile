@@ -41,7 +41,9 @@ test: deps
 
 bench: build
 	$(SWIFT) build -c release --product breakglass-bench
+	$(SWIFT) build -c release --product breakglass
 	.build/release/breakglass-bench sign
+	.build/release/breakglass-bench console --breakglass .build/release/breakglass
 
 clean:
 	rm -rf .build .build-venv
