@@ -79,4 +79,37 @@ struct ConsoleJourneyTests {
             #expect(try tmux.waitForExit() == 0)
         }
     }
+
+    @Test(arguments: [
+        ("console: { guided: true }\n", [String]()),
+        ("contacts:\n  cofounder: { name: Backup, audience: backup }\n", ["--as", "cofounder"]),
+        ("contacts:\n  primary: { name: Primary }\n", ["--guided"]),
+    ])
+    func guidedModeFromTheConfigurationTheContactOrTheFlag(_ config: String, _ flags: [String]) async throws {
+        try await MotoHarness.withServer { server in
+            let folder = NSTemporaryDirectory() + "bg-guided-mode-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try config.write(toFile: folder + "/breakglass.yaml", atomically: true, encoding: .utf8)
+            let env = server.environment().merging(ConsoleTests.terminalEnvironment()) { _, b in b }
+            let command = ([BreakglassBinary.path, "console", "--config", folder + "/breakglass.yaml", "--state", folder + "/state.db"] + flags).joined(separator: " ")
+            let tmux = try TmuxSession(width: 80, height: 24, command: command, environment: env)
+            let screen = try tmux.waitFor("breakglass · guided", timeout: 20)
+            #expect(!screen.contains("2 Incidents"), "no tabs in guided mode:\n\(screen)")
+            try tmux.sendKeys("q")
+            #expect(try tmux.waitForExit() == 0)
+        }
+    }
+
+    @Test func anUnknownContactIsAClearError() async throws {
+        let folder = NSTemporaryDirectory() + "bg-as-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "contacts:\n  primary: { name: Primary }\n".write(toFile: folder + "/breakglass.yaml", atomically: true, encoding: .utf8)
+        let result = try BreakglassBinary.run(
+            ["console", "--as", "cofoundr", "--config", folder + "/breakglass.yaml"],
+            environment: ConsoleTests.terminalEnvironment().merging(["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"]) { _, b in b })
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--as cofoundr: no such contact; the contacts are primary"), "\(result.stderr)")
+    }
 }

@@ -105,8 +105,10 @@ struct ConsoleWiring: Sendable {
     var runbook: String? = nil
     var incident: Int64? = nil
 
-    /// Guided mode with --guided, or when the contact named by --as has `audience: backup`.
+    /// Guided mode with --guided, with `console.guided: true` in the configuration, or when the
+    /// contact named by --as has `audience: backup`.
     static func guided(flag: Bool, contact: String?, config: BreakglassConfig) throws -> Bool {
+        let flag = flag || config.console.guided
         guard let contact else { return flag }
         guard let found = config.contacts.first(where: { $0.id == contact }) else {
             let ids = config.contacts.map(\.id)
