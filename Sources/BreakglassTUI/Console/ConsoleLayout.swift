@@ -128,4 +128,16 @@ public struct ScreenArea: Hashable, Sendable {
 
     /// The row after the last one of the area.
     public var bottom: Int { top + height }
+
+    /// The first row a list of `count` rows, `height` tall, shows: `offset` moved the least to show
+    /// `selected`, and never past the end (a taller window shows more rows, not blank space).
+    public static func firstVisible(selected: Int?, offset: Int, count: Int, height: Int) -> Int {
+        guard height > 0 else { return 0 }
+        var first = offset
+        if let selected {
+            if selected < first { first = selected }
+            if selected >= first + height { first = selected - height + 1 }
+        }
+        return min(max(0, first), max(0, count - height))
+    }
 }

@@ -744,15 +744,9 @@ struct IncidentsLayout {
         }
     }
 
-    /// The first list row shown: `offset` moved the least to show `selected`, never past the end.
+    /// The first row shown: `offset` moved the least to show `selected`, never past the end.
     func firstVisible(selected: Int?, offset: Int, count: Int) -> Int {
-        guard listHeight > 0 else { return 0 }
-        var first = offset
-        if let selected {
-            if selected < first { first = selected }
-            if selected >= first + listHeight { first = selected - listHeight + 1 }
-        }
-        return min(max(0, first), max(0, count - listHeight))
+        ScreenArea.firstVisible(selected: selected, offset: offset, count: count, height: listHeight)
     }
 }
 
