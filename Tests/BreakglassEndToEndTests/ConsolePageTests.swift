@@ -66,7 +66,7 @@ struct ConsolePageTests {
             let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count > 2 && lines[2].hasPrefix(" PAGE  incident \(id) · stage 1 · Primary on-call · prod-api in ALARM (severity 1)"), "\(screen)")
             #expect(lines.prefix(24).allSatisfy { TerminalText.width(String($0)) <= 80 })
-            #expect(screen.contains("a acknowledge  Esc dismiss"))
+            #expect(screen.contains(" a acknowledge  Enter open  Esc dismiss"), "the footer leads with the page's key:\n\(screen)")
             try tmux.waitUntil(timeout: 5, what: "a bell") { _ in Self.bells(bellFile) >= 1 }
 
             // a acknowledges off the main loop, as this OS user, with no configuration file at all.
