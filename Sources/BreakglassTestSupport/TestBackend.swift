@@ -96,6 +96,18 @@ public final class TestBackend: TerminalBackend, @unchecked Sendable {
         return nil
     }
 
+    /// `waitForFrame` for async tests: sleeps with `Task.sleep`, so it never holds one of Swift's
+    /// cooperative threads (two on these machines) while the console's own tasks need them — a
+    /// blocking wait there can starve the very work it waits for when tests run in parallel.
+    public func frame(timeout: TimeInterval = 5, where condition: (CellGrid) -> Bool) async -> CellGrid? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let grid = lastGrid, condition(grid) { return grid }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+
     private func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }

@@ -630,8 +630,8 @@ struct RunbookSourceMotoTests {
         }
 
         /// The first frame whose text contains `text`, within 30 s.
-        func frame(containing text: String) -> [String]? {
-            backend.waitForFrame(timeout: 30) { $0.textLines().joined(separator: "\n").contains(text) }?.textLines()
+        func frame(containing text: String) async -> [String]? {
+            await backend.frame(timeout: 30) { $0.textLines().joined(separator: "\n").contains(text) }?.textLines()
         }
     }
 
@@ -665,24 +665,24 @@ struct RunbookSourceMotoTests {
             }
 
             loop.backend.press(.char("3"))
-            try #require(loop.frame(containing: "> test-scale-web") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
+            try #require(await loop.frame(containing: "> test-scale-web") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
             loop.backend.press(.enter)
-            try #require(loop.frame(containing: "not started — n starts") != nil)
+            try #require(await loop.frame(containing: "not started — n starts") != nil)
             loop.backend.press(.char("n"))
-            try #require(loop.frame(containing: "n: go on") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
+            try #require(await loop.frame(containing: "n: go on") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
             loop.backend.press(.char("n"))
             // The check runs by itself; the do waits for its typed confirmation.
-            try #require(loop.frame(containing: "run 1 · awaiting confirmation") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
+            try #require(await loop.frame(containing: "run 1 · awaiting confirmation") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
             loop.backend.press(.char("n"))
-            try #require(loop.frame(containing: "Type web and Enter to send step 3") != nil)
+            try #require(await loop.frame(containing: "Type web and Enter to send step 3") != nil)
             // A wrong name sends nothing.
             for c in "wbe" { loop.backend.press(.char(c)) }
             loop.backend.press(.enter)
-            try #require(loop.frame(containing: "that is not web") != nil)
+            try #require(await loop.frame(containing: "that is not web") != nil)
             #expect(setCalls() == 0)
             // Esc: the run stops, stored, waiting at the do.
             loop.backend.press(.escape)
-            try #require(loop.frame(containing: "waiting — n resumes") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
+            try #require(await loop.frame(containing: "waiting — n resumes") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
             let waiting = try #require(try runs.load(1))
             #expect(waiting.run.status == .waiting)
             #expect(waiting.run.steps[2].status == .awaitingConfirmation)
@@ -690,12 +690,12 @@ struct RunbookSourceMotoTests {
 
             // n resumes the same run; the right name sends the do, once.
             loop.backend.press(.char("n"))
-            try #require(loop.frame(containing: "run 1 · awaiting confirmation") != nil)
+            try #require(await loop.frame(containing: "run 1 · awaiting confirmation") != nil)
             loop.backend.press(.char("n"))
-            try #require(loop.frame(containing: "Type web and Enter to send step 3") != nil)
+            try #require(await loop.frame(containing: "Type web and Enter to send step 3") != nil)
             for c in "web" { loop.backend.press(.char(c)) }
             loop.backend.press(.enter)
-            try #require(loop.frame(containing: "run 1 · finished") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
+            try #require(await loop.frame(containing: "run 1 · finished") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
             #expect(setCalls() == 1)
             let done = try #require(try runs.load(1))
             #expect(done.run.status == .succeeded)
@@ -730,9 +730,9 @@ struct RunbookSourceMotoTests {
                 shelf: { RunbookShelf(runbooks: [runbook], initial: RunbookOpenRequest(runbook: "test-scale-web", incident: nil)) }, store: store,
                 client: server.client(), region: "us-east-1", config: BreakglassConfig(), actor: AuditActor.current(), grant: { _ in (nil, nil) })
             let loop = try Loop(source: source)
-            try #require(loop.frame(containing: "not started — n starts") != nil)
+            try #require(await loop.frame(containing: "not started — n starts") != nil)
             loop.backend.press(.char("n"))
-            try #require(loop.frame(containing: "n: go on") != nil)
+            try #require(await loop.frame(containing: "n: go on") != nil)
             #expect(source.asks.openQuestions == 1)
             loop.backend.press(.char("q"))
             let deadline = Date() + 10
