@@ -279,4 +279,13 @@ struct ConsoleFrameTests {
         let text = renderConsole(state, theme: theme, now: fixedNow).textLines().joined()
         #expect(text.contains("+-") && !text.contains("─") && !text.contains("┌"))
     }
+
+    @Test(arguments: [
+        (5, ConsoleAction.moveDown, 6), (5, .moveUp, 4), (0, .moveUp, 0), (9, .moveDown, 9), (5, .pageDown, 9), (5, .pageUp, 0),
+        (2, .pageDown, 6), (7, .pageUp, 3), (5, .top, 0), (5, .bottom, 9), (5, .select, 5),
+    ])
+    func listMovesStayInsideTheList(_ current: Int, _ action: ConsoleAction, _ expected: Int) {
+        #expect(ScreenArea.moved(from: current, by: action, count: 10, page: 4) == expected)
+        #expect(ScreenArea.moved(from: 0, by: action, count: 0, page: 4) == 0, "an empty list stays at 0")
+    }
 }

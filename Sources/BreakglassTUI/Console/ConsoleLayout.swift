@@ -129,6 +129,24 @@ public struct ScreenArea: Hashable, Sendable {
     /// The row after the last one of the area.
     public var bottom: Int { top + height }
 
+    /// Where a list action moves a position in `count` rows (or a pane's scroll offset, with
+    /// `count` = the largest offset + 1): one row for up and down, `page` rows for the page keys,
+    /// to either end for top and bottom; always inside the list.
+    public static func moved(from current: Int, by action: ConsoleAction, count: Int, page: Int) -> Int {
+        let last = max(0, count - 1)
+        let target: Int
+        switch action {
+        case .moveDown: target = current + 1
+        case .moveUp: target = current - 1
+        case .pageDown: target = current + max(1, page)
+        case .pageUp: target = current - max(1, page)
+        case .top: target = 0
+        case .bottom: target = last
+        default: target = current
+        }
+        return min(max(0, target), last)
+    }
+
     /// The first row a list of `count` rows, `height` tall, shows: `offset` moved the least to show
     /// `selected`, and never past the end (a taller window shows more rows, not blank space).
     public static func firstVisible(selected: Int?, offset: Int, count: Int, height: Int) -> Int {

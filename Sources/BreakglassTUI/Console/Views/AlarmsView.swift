@@ -157,18 +157,7 @@ extension ConsoleState {
         switch action {
         case .moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom:
             guard let current = alarmsView.selectedRow else { return nil }
-            let count = alarmsView.rows.count
-            let page = max(1, layout.listHeight)
-            let target: Int
-            switch action {
-            case .moveDown: target = current + 1
-            case .moveUp: target = current - 1
-            case .pageDown: target = current + page
-            case .pageUp: target = current - page
-            case .top: target = 0
-            default: target = count - 1
-            }
-            selectRow(min(max(0, target), count - 1))
+            selectRow(ScreenArea.moved(from: current, by: action, count: alarmsView.rows.count, page: layout.listHeight))
             // The open detail follows the selection.
             guard alarmsView.detail != nil, let alarm = selectedAlarm else { return [] }
             alarmsView.detail = AlarmID(alarm)

@@ -287,18 +287,8 @@ extension ConsoleState {
 
     mutating func moveAuditSelection(_ action: ConsoleAction) {
         guard let current = audit.selectedIndex else { return }
-        let page = max(1, AuditLayout(self).listHeight)
         let last = audit.rows.count - 1
-        let target: Int
-        switch action {
-        case .moveDown: target = current + 1
-        case .moveUp: target = current - 1
-        case .pageDown: target = current + page
-        case .pageUp: target = current - page
-        case .top: target = 0
-        default: target = last
-        }
-        audit.selectedIndex = min(max(0, target), last)
+        audit.selectedIndex = ScreenArea.moved(from: current, by: action, count: audit.rows.count, page: AuditLayout(self).listHeight)
         audit.follow = audit.selectedIndex == last
         keepAuditSelectionVisible()
     }
@@ -307,18 +297,7 @@ extension ConsoleState {
         let layout = AuditLayout(self)
         let lines = audit.rows.first { $0.seq == audit.entrySeq }.map { AuditEntryText.lines($0, width: size.width).count } ?? 0
         let maximum = max(0, lines - layout.entryHeight)
-        let page = max(1, layout.entryHeight - 1)
-        let offset = audit.entryOffset
-        let target: Int
-        switch action {
-        case .moveDown: target = offset + 1
-        case .moveUp: target = offset - 1
-        case .pageDown: target = offset + page
-        case .pageUp: target = offset - page
-        case .top: target = 0
-        default: target = maximum
-        }
-        audit.entryOffset = min(max(0, target), maximum)
+        audit.entryOffset = ScreenArea.moved(from: audit.entryOffset, by: action, count: maximum + 1, page: layout.entryHeight - 1)
     }
 
     mutating func keepAuditSelectionVisible() {

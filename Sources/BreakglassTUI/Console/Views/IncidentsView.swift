@@ -658,18 +658,7 @@ extension ConsoleState {
 
     mutating func moveIncidentSelection(_ action: ConsoleAction, now: Date) -> [ConsoleEffect] {
         guard let current = incidents.selectedIndex else { return [] }
-        let page = max(1, IncidentsLayout(self).listHeight)
-        let last = incidents.rows.count - 1
-        let target: Int
-        switch action {
-        case .moveDown: target = current + 1
-        case .moveUp: target = current - 1
-        case .pageDown: target = current + page
-        case .pageUp: target = current - page
-        case .top: target = 0
-        default: target = last
-        }
-        let index = min(max(0, target), last)
+        let index = ScreenArea.moved(from: current, by: action, count: incidents.rows.count, page: IncidentsLayout(self).listHeight)
         incidents.selectedID = incidents.rows[index].id
         keepIncidentSelectionVisible()
         // The open detail follows the selection.
@@ -683,18 +672,8 @@ extension ConsoleState {
     mutating func scrollIncidentDetail(_ action: ConsoleAction, now: Date) {
         let layout = IncidentsLayout(self)
         let lines = incidents.detail.map { IncidentDetailText.lines($0, width: size.width, now: now).count } ?? 0
-        let page = max(1, layout.detailHeight - 1)
         let maximum = max(0, lines - layout.detailHeight)
-        let offset = incidents.detailOffset
-        switch action {
-        case .moveDown: incidents.detailOffset = offset + 1
-        case .moveUp: incidents.detailOffset = offset - 1
-        case .pageDown: incidents.detailOffset = offset + page
-        case .pageUp: incidents.detailOffset = offset - page
-        case .top: incidents.detailOffset = 0
-        default: incidents.detailOffset = maximum
-        }
-        incidents.detailOffset = min(max(0, incidents.detailOffset), maximum)
+        incidents.detailOffset = ScreenArea.moved(from: incidents.detailOffset, by: action, count: maximum + 1, page: layout.detailHeight - 1)
     }
 
     mutating func keepIncidentSelectionVisible() {
