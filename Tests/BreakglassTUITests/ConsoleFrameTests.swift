@@ -281,7 +281,7 @@ struct ConsoleFrameTests {
     }
 
     @Test(arguments: [
-        (5, ConsoleAction.moveDown, 6), (5, .moveUp, 4), (0, .moveUp, 0), (9, .moveDown, 9), (5, .pageDown, 9), (5, .pageUp, 0),
+        (5, ConsoleAction.moveDown, 6), (5, .moveUp, 4), (0, .moveUp, 0), (9, .moveDown, 9), (5, .pageDown, 9), (5, .pageUp, 1), (1, .pageUp, 0),
         (2, .pageDown, 6), (7, .pageUp, 3), (5, .top, 0), (5, .bottom, 9), (5, .select, 5),
     ])
     func listMovesStayInsideTheList(_ current: Int, _ action: ConsoleAction, _ expected: Int) {
