@@ -92,6 +92,12 @@ struct TerminalTypesTests {
         for y in (box.top + 1)..<box.bottom { #expect(rows[y][box.left] == v && rows[y][box.right] == v, "row \(y):\n\(screen)") }
         if term == "vt100" {
             #expect(!screen.contains { Self.boxDrawing.contains($0) }, "no line drawing on a vt100:\n\(screen)")
+            // Nor any other non-ASCII: the punctuation comes from the ASCII glyphs too.
+            let ascii = screen.unicodeScalars.allSatisfy { $0.isASCII }
+            #expect(ascii, "only ASCII on a vt100:\n\(screen)")
+            #expect(screen.contains(" Help - Esc closes "), "\(screen)")
+        } else {
+            #expect(screen.contains(" Help — Esc closes "), "\(screen)")
         }
 
         try tmux.sendKeys("Escape")

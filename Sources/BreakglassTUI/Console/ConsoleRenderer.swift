@@ -3,7 +3,8 @@ import Foundation
 
 /// The alarm console as a grid of `state.size`. Pure: the same state, theme and time give the same
 /// frame. Only the visible rows are measured and sanitized, so the cost does not grow with the
-/// number of alarms. Every string that came from outside goes through `TerminalText.sanitize`.
+/// number of alarms. Every string that came from outside goes through `LineGlyphs.sanitize`
+/// (`TerminalText.sanitize`, with the punctuation in the terminal's glyphs).
 public func renderConsole(_ state: ConsoleState, theme: Theme, now: Date) -> CellGrid {
     var renderer = ConsoleRenderer(state: state, theme: theme, now: now)
     renderer.render()
@@ -26,6 +27,7 @@ private struct ConsoleRenderer {
     }
 
     var width: Int { grid.width }
+    var glyphs: LineGlyphs { theme.glyphs }
 
     mutating func render() {
         guard !layout.isTooSmall else {
@@ -69,8 +71,8 @@ private struct ConsoleRenderer {
         if let held = state.access.held {
             let left = held.expires.timeIntervalSince(now)
             let text = left > 0
-                ? " \(TerminalText.sanitize(held.role)) \(ConsoleFormat.countdown(left)) "
-                : " \(TerminalText.sanitize(held.role)) expired "
+                ? " \(glyphs.sanitize(held.role)) \(ConsoleFormat.countdown(left)) "
+                : " \(glyphs.sanitize(held.role)) expired "
             let badge = theme[left > 60 ? .accessBadge : .stateAlarm]
             let x = rightX - 1 - TerminalText.width(text)
             if x > 24 {
@@ -78,12 +80,12 @@ private struct ConsoleRenderer {
                 rightX = x
             }
         }
-        let product = state.guided ? " breakglass · guided" : " breakglass"
+        let product = state.guided ? " breakglass\(glyphs.separator)guided" : " breakglass"
         grid.put(product, x: 0, y: 0, style: style)
         // Identity, then regions. When both do not fit, the regions keep at least half the room: which
         // region you are looking at matters more than the tail of an ARN.
-        let identity = TerminalText.sanitize(state.access.held.map { "break-glass " + $0.role } ?? state.identity)
-        let regions = TerminalText.sanitize(state.regions.joined(separator: ","))
+        let identity = glyphs.sanitize(state.access.held.map { "break-glass " + $0.role } ?? state.identity)
+        let regions = glyphs.sanitize(state.regions.joined(separator: ","))
         let identityWidth = TerminalText.width(identity)
         let regionsWidth = TerminalText.width(regions)
         var x = TerminalText.width(product) + 2
@@ -92,10 +94,10 @@ private struct ConsoleRenderer {
             let regionsRoom = identity.isEmpty ? min(regionsWidth, room) : min(regionsWidth, max(room / 2, room - identityWidth - 2))
             let identityRoom = room - (regionsRoom > 0 ? regionsRoom + 2 : 0)
             if identityRoom > 0, !identity.isEmpty {
-                x += grid.put(TerminalText.truncate(identity, toWidth: identityRoom), x: x, y: 0, style: style) + 2
+                x += grid.put(glyphs.truncate(identity, toWidth: identityRoom), x: x, y: 0, style: style) + 2
             }
             if regionsRoom > 0 {
-                grid.put(TerminalText.truncate(regions, toWidth: regionsRoom), x: x, y: 0, style: style)
+                grid.put(glyphs.truncate(regions, toWidth: regionsRoom), x: x, y: 0, style: style)
             }
         }
     }
@@ -151,7 +153,7 @@ private struct ConsoleRenderer {
     mutating func renderBanner() {
         guard let banner = state.banner else { return }
         let y = ConsoleLayout.bannerRow
-        let line = BannerText.line(banner, width: width, keys: state.keymap, view: state.view)
+        let line = BannerText.line(banner, width: width, keys: state.keymap, view: state.view, glyphs: glyphs)
         let style = theme[line.role]
         grid.fill(y: y, style: style)
         grid.put(line.left, x: 0, y: y, style: style, maxWidth: width)
@@ -166,7 +168,7 @@ private struct ConsoleRenderer {
         let y = layout.footerRow
         grid.fill(y: y, style: theme[.footer])
         if let message = state.message {
-            let text = TerminalText.truncate(TerminalText.sanitize(message.text), toWidth: width - 2)
+            let text = glyphs.truncate(glyphs.sanitize(message.text), toWidth: width - 2)
             grid.put(text, x: 1, y: y, style: theme[message.isError ? .error : .accent])
             return
         }
@@ -210,7 +212,7 @@ private struct ConsoleRenderer {
         let frame = theme[.header]
         grid.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, style: theme[.text])
         drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame, glyphs: glyphs)
-        let title = " Help — Esc closes "
+        let title = " Help \(glyphs.dash) Esc closes "
         grid.put(title, x: x0 + 2, y: y0, style: frame, maxWidth: boxWidth - 4)
         let room = boxHeight - 2
         let first = min(offset, max(0, lines.count - room))
@@ -219,7 +221,7 @@ private struct ConsoleRenderer {
             if line.heading {
                 grid.put(line.text, x: x0 + 2, y: y, style: theme[.header], maxWidth: boxWidth - 4)
             } else {
-                grid.put(TerminalText.truncate(line.keys, toWidth: keyWidth), x: x0 + 2, y: y, style: theme[.footerKey])
+                grid.put(glyphs.truncate(line.keys, toWidth: keyWidth), x: x0 + 2, y: y, style: theme[.footerKey])
                 grid.put(line.text, x: x0 + 4 + keyWidth, y: y, style: theme[.text], maxWidth: boxWidth - 6 - keyWidth)
             }
         }
@@ -257,7 +259,7 @@ private struct ConsoleRenderer {
         let y = layout.footerRow
         grid.fill(y: y, style: theme[.text])
         var x = grid.put(":", x: 0, y: y, style: theme[.footerKey])
-        let text = TerminalText.sanitize(line.text)
+        let text = glyphs.sanitize(line.text)
         // The end of a long line stays visible.
         let room = width - 2
         let shown = TerminalText.width(text) > room ? String(text.suffix(room)) : text
@@ -266,7 +268,7 @@ private struct ConsoleRenderer {
         if let completions = line.completions, completions.count > 1 {
             let others = completions.enumerated().map { $0.offset == line.completionIndex ? "[\($0.element)]" : $0.element }
             let hint = "  " + others.joined(separator: " ")
-            grid.put(TerminalText.sanitize(hint), x: x + 2, y: y, style: theme[.muted], maxWidth: max(0, width - x - 3))
+            grid.put(glyphs.sanitize(hint), x: x + 2, y: y, style: theme[.muted], maxWidth: max(0, width - x - 3))
         }
     }
 
@@ -276,8 +278,8 @@ private struct ConsoleRenderer {
         guard width > 0, grid.height > 0 else { return }
         let need = ConsoleLayout.minimumSize
         let message =
-            "terminal too small: need \(need.width)×\(need.height), have \(state.size.width)×\(state.size.height) — q quits"
-        let lines = TerminalText.wrap(message, toWidth: width, maxLines: grid.height)
+            "terminal too small: need \(need.width)\(glyphs.times)\(need.height), have \(state.size.width)\(glyphs.times)\(state.size.height) \(glyphs.dash) q quits"
+        let lines = glyphs.wrap(message, toWidth: width, maxLines: grid.height)
         let top = max(0, (grid.height - lines.count) / 2)
         for (i, line) in lines.enumerated() {
             let x = max(0, (width - TerminalText.width(line)) / 2)
@@ -291,8 +293,9 @@ enum BannerText {
     /// The banner's text for `width` columns: `left` from the first column, `right` (the count of
     /// other notices) against the right edge, and the role to draw the row in. The key hint is added
     /// only when everything fits; the footer always lists the banner's keys.
-    static func line(_ banner: PageBanner, width: Int, keys: Keymap = .console, view: ConsoleView = .alarms)
-        -> (left: String, right: String, role: ThemeRole)
+    static func line(
+        _ banner: PageBanner, width: Int, keys: Keymap = .console, view: ConsoleView = .alarms, glyphs: LineGlyphs = .unicode
+    ) -> (left: String, right: String, role: ThemeRole)
     {
         let ack = keys.keyLabel(for: .acknowledge, view: view).map { "\($0): acknowledge" }
         let dismiss = keys.keyLabel(for: .back, view: view).map { "\($0): dismiss" }
@@ -303,61 +306,61 @@ enum BannerText {
         var more = 0
         switch banner {
         case .problem(let text):
-            lead = TerminalText.sanitize(text)
+            lead = glyphs.sanitize(text)
             details = []
             hint = dismiss
             role = .warning
         case .notice(let notice, let others):
             more = others
-            let title = TerminalText.sanitize(notice.title)
+            let title = glyphs.sanitize(notice.title)
             switch notice.kind {
             case .paged(let stage, _, let contacts):
                 lead = "PAGE  incident \(notice.incident)"
-                details = ["stage \(stage)", TerminalText.sanitize(contacts.joined(separator: ", ")), title]
+                details = ["stage \(stage)", glyphs.sanitize(contacts.joined(separator: ", ")), title]
                 hint = ack
                 role = .stateAlarm
             case .acknowledging:
                 lead = "PAGE  incident \(notice.incident)"
-                details = ["acknowledging…", title]
+                details = ["acknowledging" + glyphs.ellipsis, title]
                 role = .stateAlarm
             case .acknowledgeFailed(let message):
                 // The store's errors start by naming the incident, which the lead already does.
                 let named = "incident \(notice.incident): "
                 lead = "could not acknowledge incident \(notice.incident)"
-                details = [TerminalText.sanitize(message.hasPrefix(named) ? String(message.dropFirst(named.count)) : message)]
+                details = [glyphs.sanitize(message.hasPrefix(named) ? String(message.dropFirst(named.count)) : message)]
                 hint = ack.map { $0 + " again" }
                 role = .error
             case .acknowledged(let by):
-                lead = "incident \(notice.incident) acknowledged" + (by.map { " by " + TerminalText.sanitize($0) } ?? "")
+                lead = "incident \(notice.incident) acknowledged" + (by.map { " by " + glyphs.sanitize($0) } ?? "")
                 details = [title]
                 hint = dismiss
                 role = .accent
             case .resolved(let by):
-                lead = "incident \(notice.incident) resolved" + (by.map { " by " + TerminalText.sanitize($0) } ?? "")
+                lead = "incident \(notice.incident) resolved" + (by.map { " by " + glyphs.sanitize($0) } ?? "")
                 details = [title]
                 hint = dismiss
                 role = .accent
             }
         }
         let right = more > 0 ? "  +\(more) more " : " "
-        let body = ([lead] + details).joined(separator: " · ")
+        let body = ([lead] + details).joined(separator: glyphs.separator)
         if let hint {
-            let full = " " + body + " — " + hint
+            let full = " " + body + " \(glyphs.dash) " + hint
             if TerminalText.width(full) + TerminalText.width(right) <= width { return (full, right, role) }
         }
         let leadText = " " + lead
         let room = width - TerminalText.width(leadText) - TerminalText.width(right)
         guard !details.isEmpty, room > 3 else {
-            return (TerminalText.truncate(leadText, toWidth: max(0, width - TerminalText.width(right))), right, role)
+            return (glyphs.truncate(leadText, toWidth: max(0, width - TerminalText.width(right))), right, role)
         }
-        return (leadText + " · " + fitSegments(details, toWidth: room - 3), right, role)
+        return (leadText + glyphs.separator + fitSegments(details, toWidth: room - TerminalText.width(glyphs.separator), glyphs: glyphs), right, role)
     }
 
     /// `segments` joined by " · " in at most `toWidth` columns. When they do not fit, the segments
     /// before the last give up columns first (down to 8 each), then the last is cut: the last is the
     /// title, which says what is burning.
-    static func fitSegments(_ segments: [String], toWidth limit: Int) -> String {
-        let separator = " · "
+    static func fitSegments(_ segments: [String], toWidth limit: Int, glyphs: LineGlyphs = .unicode) -> String {
+        let separator = glyphs.separator
         var widths = segments.map(TerminalText.width)
         var excess = widths.reduce(0, +) + TerminalText.width(separator) * max(0, segments.count - 1) - limit
         guard excess > 0 else { return segments.joined(separator: separator) }
@@ -367,6 +370,6 @@ enum BannerText {
             excess -= give
         }
         if excess > 0, let last = widths.indices.last { widths[last] = max(0, widths[last] - excess) }
-        return zip(segments, widths).map { TerminalText.truncate($0, toWidth: $1) }.joined(separator: separator)
+        return zip(segments, widths).map { glyphs.truncate($0, toWidth: $1) }.joined(separator: separator)
     }
 }

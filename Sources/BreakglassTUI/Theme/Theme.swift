@@ -189,14 +189,69 @@ public struct LineGlyphs: Hashable, Sendable {
     public var full: Character
     /// Eight rising levels for sparklines, lowest first.
     public var levels: [Character]
+    /// Punctuation the screens write with: the dash before a hint or an aside ("—"), the dot between
+    /// the parts of a line ("·"), the end of cut or unfinished text ("…"), and the sign of a size
+    /// ("80×24"). ASCII terminals get "-", "|", "..." and "x".
+    public var dash: String
+    public var dot: String
+    public var ellipsis: String
+    public var times: String
 
     public static let unicode = LineGlyphs(
         horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘", full: "█",
-        levels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"])
+        levels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], dash: "—", dot: "·", ellipsis: "…", times: "×")
     /// For terminals without line drawing (vt100, some `linux` consoles).
     public static let ascii = LineGlyphs(
         horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+", full: "#",
-        levels: ["_", ".", ",", "-", "~", "=", "*", "#"])
+        levels: ["_", ".", ",", "-", "~", "=", "*", "#"], dash: "-", dot: "|", ellipsis: "...", times: "x")
+
+    /// The dot with a space each side: what separates the parts of a line.
+    public var separator: String { " " + dot + " " }
+
+    /// `text` with the Unicode punctuation the console's own sentences use written in these glyphs:
+    /// for text composed away from the renderer (a command's answer, a step's note, an error) just
+    /// before it is drawn. Unchanged with the Unicode glyphs.
+    public func punctuated(_ text: String) -> String {
+        guard self != .unicode, text.unicodeScalars.contains(where: { !$0.isASCII }) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "—", "–": out += dash
+            case "·": out += dot
+            case "…": out += ellipsis
+            case "×": out += times
+            case "→": out += "->"
+            case "←": out += "<-"
+            case "↑": out += "^"
+            case "↓": out += "v"
+            case "‘", "’": out += "'"
+            case "“", "”": out += "\""
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// `TerminalText.sanitize`, then `punctuated`: untrusted or composed text ready to draw.
+    public func sanitize(_ text: String) -> String {
+        punctuated(TerminalText.sanitize(text))
+    }
+
+    /// `TerminalText.truncate` ending cut text with this set's ellipsis.
+    public func truncate(_ s: String, toWidth limit: Int) -> String {
+        TerminalText.truncate(s, toWidth: limit, ellipsis: ellipsis)
+    }
+
+    /// `TerminalText.pad` ending cut text with this set's ellipsis.
+    public func pad(_ s: String, toWidth limit: Int, alignment: TerminalText.Alignment = .leading) -> String {
+        TerminalText.pad(s, toWidth: limit, alignment: alignment, ellipsis: ellipsis)
+    }
+
+    /// `TerminalText.wrap` ending a last cut line with this set's ellipsis.
+    public func wrap(_ s: String, toWidth limit: Int, maxLines: Int = .max) -> [String] {
+        TerminalText.wrap(s, toWidth: limit, maxLines: maxLines, ellipsis: ellipsis)
+    }
 }
 
 extension LineGlyphs {

@@ -30,6 +30,7 @@ private struct AccessRenderer {
     }
 
     var width: Int { area.width }
+    var glyphs: LineGlyphs { theme.glyphs }
     /// The last row the step may use: the bottom row is kept for the prompt or the notice.
     var lastRow: Int { area.bottom - 2 }
 
@@ -39,7 +40,7 @@ private struct AccessRenderer {
     @discardableResult
     mutating func put(_ text: String, x: Int, style: ThemeRole) -> Int {
         guard y <= lastRow else { return 0 }
-        return grid.put(TerminalText.truncate(text, toWidth: max(0, width - x - 1)), x: x, y: y, style: theme[style])
+        return grid.put(glyphs.truncate(glyphs.punctuated(text), toWidth: max(0, width - x - 1)), x: x, y: y, style: theme[style])
     }
 
     mutating func line(_ text: String, x: Int = 1, style: ThemeRole = .text) {
@@ -49,14 +50,14 @@ private struct AccessRenderer {
 
     /// `text` wrapped to the width from `x`, in at most `maxLines` lines.
     mutating func wrapped(_ text: String, x: Int = 1, style: ThemeRole = .text, maxLines: Int = 4) {
-        for part in TerminalText.wrap(text, toWidth: max(1, width - x - 1), maxLines: maxLines) { line(part, x: x, style: style) }
+        for part in glyphs.wrap(glyphs.punctuated(text), toWidth: max(1, width - x - 1), maxLines: maxLines) { line(part, x: x, style: style) }
     }
 
     /// "label     value" with the label in the muted style, the value wrapped after it.
     mutating func field(_ label: String, _ value: String, style: ThemeRole = .text, maxLines: Int = 2) {
         put(label, x: 1, style: .muted)
         let x = 13
-        let parts = TerminalText.wrap(value, toWidth: max(1, width - x - 1), maxLines: maxLines)
+        let parts = glyphs.wrap(glyphs.punctuated(value), toWidth: max(1, width - x - 1), maxLines: maxLines)
         if parts.isEmpty { y += 1 }
         for part in parts { line(part, x: x, style: style) }
     }
@@ -101,7 +102,7 @@ private struct AccessRenderer {
         case .roles:
             line("Break-glass access: pick a role", style: .header)
         default:
-            let title = "Request " + TerminalText.sanitize(role.id)
+            let title = "Request " + glyphs.sanitize(role.id)
             var x = 1 + put(title, x: 1, style: .header) + 3
             let names: [(AccessStep, String)] = access.formSteps.map { ($0, Self.stepName($0)) }
             let current = access.formSteps.firstIndex(of: access.step) ?? access.formSteps.count
@@ -144,7 +145,7 @@ private struct AccessRenderer {
     }
 
     mutating func renderRoles() {
-        let ids = access.roles.map { TerminalText.sanitize($0.id) }
+        let ids = access.roles.map { glyphs.sanitize($0.id) }
         let idWidth = min(28, max(4, ids.map(TerminalText.width).max() ?? 0))
         let cols = (role: 3, mfa: 3 + idWidth + 2, max: 3 + idWidth + 7, grant: 3 + idWidth + 14, arn: 3 + idWidth + 28)
         put("ROLE", x: cols.role, style: .header)
@@ -162,7 +163,7 @@ private struct AccessRenderer {
                 put(">", x: 1, style: .selection)
             }
             let base: ThemeRole = selected ? .selection : .text
-            put(TerminalText.truncate(ids[i], toWidth: idWidth), x: cols.role, style: base)
+            put(glyphs.truncate(ids[i], toWidth: idWidth), x: cols.role, style: base)
             put(role.mfa ? "yes" : "no", x: cols.mfa, style: base)
             put(DurationSyntax.format(role.maxDuration), x: cols.max, style: base)
             if let held = access.heldGrant(of: role.id) {
@@ -170,10 +171,10 @@ private struct AccessRenderer {
             } else {
                 put("-", x: cols.grant, style: selected ? .selection : .muted)
             }
-            line(TerminalText.sanitize(role.arn), x: cols.arn, style: selected ? .selection : .muted)
+            line(glyphs.sanitize(role.arn), x: cols.arn, style: selected ? .selection : .muted)
         }
         y += 1
-        wrapped("Enter: request the selected role · \(key(.revoke, "D")): revoke a held grant · every step is in the audit trail", style: .muted, maxLines: 2)
+        wrapped("Enter: request the selected role\(glyphs.separator)\(key(.revoke, "D")): revoke a held grant\(glyphs.separator)every step is in the audit trail", style: .muted, maxLines: 2)
         y += 1
         renderHeld()
     }
@@ -182,7 +183,7 @@ private struct AccessRenderer {
     mutating func renderHeld() {
         guard y <= lastRow else { return }
         if let problem = access.pollProblem {
-            wrapped("The access agent could not be asked: " + TerminalText.sanitize(problem), style: .warning, maxLines: 2)
+            wrapped("The access agent could not be asked: " + glyphs.sanitize(problem), style: .warning, maxLines: 2)
             return
         }
         guard !access.heldGrants.isEmpty else {
@@ -191,9 +192,9 @@ private struct AccessRenderer {
         }
         line("Held by your access agent", style: .header)
         for held in access.heldGrants {
-            var text = "\(TerminalText.sanitize(held.role))  until \(ConsoleFormat.clock(held.expires)) UTC  (\(countdown(held.expires)))  session \(TerminalText.sanitize(held.sessionName))"
-            if let runbook = held.runbook { text += "  runbook \(TerminalText.sanitize(runbook))" }
-            if let incident = held.incident { text += "  incident \(TerminalText.sanitize(incident))" }
+            var text = "\(glyphs.sanitize(held.role))  until \(ConsoleFormat.clock(held.expires)) UTC  (\(countdown(held.expires)))  session \(glyphs.sanitize(held.sessionName))"
+            if let runbook = held.runbook { text += "  runbook \(glyphs.sanitize(runbook))" }
+            if let incident = held.incident { text += "  incident \(glyphs.sanitize(incident))" }
             line(text, x: 3)
         }
     }
@@ -213,7 +214,7 @@ private struct AccessRenderer {
             let box = confirmed ? "[x]" : "[ ]"
             put(cursor ? ">" : " ", x: 1, style: cursor ? .accent : .text)
             put(box, x: 3, style: confirmed ? .stateOK : .warning)
-            let parts = TerminalText.wrap(TerminalText.sanitize(criterion), toWidth: max(1, width - 8), maxLines: 3)
+            let parts = glyphs.wrap(glyphs.sanitize(criterion), toWidth: max(1, width - 8), maxLines: 3)
             for part in parts { line(part, x: 7, style: cursor ? .accent : .text) }
         }
         y += 1
@@ -229,25 +230,26 @@ private struct AccessRenderer {
         switch access.step {
         case .reason:
             prompt = "Why do you need it? (required; recorded in the audit trail)"
-            value = TerminalText.sanitize(access.reason)
-            note = "Enter goes on · Ctrl-U clears · Esc goes back"
+            value = glyphs.sanitize(access.reason)
+            note = "Enter goes on\(glyphs.separator)Ctrl-U clears\(glyphs.separator)Esc goes back"
         case .duration:
             prompt = "How long? At most \(DurationSyntax.format(role.maxDuration)) (the role's max), at least 15m."
-            value = TerminalText.sanitize(access.duration)
-            note = "e.g. 15m, 30m or 1h · Enter goes on · Esc goes back"
+            value = glyphs.sanitize(access.duration)
+            note = "e.g. 15m, 30m or 1h\(glyphs.separator)Enter goes on\(glyphs.separator)Esc goes back"
         default:
-            let device = access.mfaDevices[role.id].map { " from " + TerminalText.sanitize($0) } ?? ""
+            let device = access.mfaDevices[role.id].map { " from " + glyphs.sanitize($0) } ?? ""
             prompt = "MFA code\(device): the six digits your device shows now."
             // Shown as typed: the code is single-use and expires within a minute, and a person
             // under stress must see a mistyped digit before AWS refuses it.
             value = access.mfaCode
-            note = "digits only · used once, never stored · Enter goes on · Esc goes back"
+            note = "digits only\(glyphs.separator)used once, never stored\(glyphs.separator)Enter goes on\(glyphs.separator)Esc goes back"
         }
         wrapped(prompt, maxLines: 2)
         y += 1
         // The end of a long value stays visible next to the cursor.
         let room = max(1, width - 7)
-        let shown = TerminalText.width(value) > room - 1 ? "…" + String(value.suffix(room - 2)) : value
+        let shown = TerminalText.width(value) > room - 1
+            ? glyphs.ellipsis + String(value.suffix(room - 1 - TerminalText.width(glyphs.ellipsis))) : value
         put(">", x: 1, style: .accent)
         let w = put(shown, x: 3, style: .text)
         put(" ", x: 3 + w, style: .selection)
@@ -259,31 +261,31 @@ private struct AccessRenderer {
     mutating func renderFieldError() {
         guard let error = access.fieldError else { return }
         y += 1
-        wrapped(TerminalText.sanitize(error), style: .error, maxLines: 3)
+        wrapped(glyphs.sanitize(error), style: .error, maxLines: 3)
     }
 
     mutating func renderSummary() {
         guard let role = access.role else { return }
-        field("Role", TerminalText.sanitize(role.id) + "  " + TerminalText.sanitize(role.arn))
+        field("Role", glyphs.sanitize(role.id) + "  " + glyphs.sanitize(role.arn))
         if !access.criteria.isEmpty { field("Criteria", "\(access.confirmed.count) of \(access.criteria.count) confirmed") }
-        field("Reason", TerminalText.sanitize(access.reason), maxLines: 3)
+        field("Reason", glyphs.sanitize(access.reason), maxLines: 3)
         let seconds = (try? AccessDuration.seconds(requested: access.duration, role: role)) ?? 0
         field("Duration", "\(AccessStatus.formatLeft(seconds)) from when AWS grants it (until about \(ConsoleFormat.clock(now.addingTimeInterval(Double(seconds)))) UTC)")
         if role.mfa {
-            let device = access.mfaDevices[role.id].map { " from " + TerminalText.sanitize($0) } ?? ""
+            let device = access.mfaDevices[role.id].map { " from " + glyphs.sanitize($0) } ?? ""
             field("MFA", "code entered (\(access.mfaDigits) digits)\(device)")
         } else {
             field("MFA", "not needed for this role")
         }
         switch access.policy {
         case .none: field("Policy", "none: the session can do whatever the role can")
-        case .deriving: field("Policy", "deriving from runbook \(TerminalText.sanitize(access.runbook ?? "?"))…", style: .muted)
-        case .derived(let summary): field("Policy", TerminalText.sanitize(summary))
-        case .failed(let message): field("Policy", TerminalText.sanitize(message), style: .error, maxLines: 4)
+        case .deriving: field("Policy", "deriving from runbook \(glyphs.sanitize(access.runbook ?? "?"))\(glyphs.ellipsis)", style: .muted)
+        case .derived(let summary): field("Policy", glyphs.sanitize(summary))
+        case .failed(let message): field("Policy", glyphs.sanitize(message), style: .error, maxLines: 4)
         }
         y += 1
         wrapped(
-            "Enter (or \(key(.run, "n"))) asks AWS for \(TerminalText.sanitize(role.id)) with your own credentials; Esc changes the request.",
+            "Enter (or \(key(.run, "n"))) asks AWS for \(glyphs.sanitize(role.id)) with your own credentials; Esc changes the request.",
             style: .accent, maxLines: 2)
         renderFieldError()
     }
@@ -291,7 +293,7 @@ private struct AccessRenderer {
     mutating func renderRequesting() {
         guard let role = access.role else { return }
         let waited = access.requestStartedAt.map { max(0, Int(now.timeIntervalSince($0))) } ?? 0
-        line("Asking AWS for \(TerminalText.sanitize(role.id))… \(waited)s", style: .accent)
+        line("Asking AWS for \(glyphs.sanitize(role.id))\(glyphs.ellipsis) \(waited)s", style: .accent)
         y += 1
         wrapped("sts AssumeRole with your own credentials; the answer shows here, and the console keeps working meanwhile.", style: .muted)
     }
@@ -299,12 +301,12 @@ private struct AccessRenderer {
     mutating func renderGranted() {
         guard let granted = access.lastGrant else { return }
         let grant = granted.grant
-        line("Granted \(TerminalText.sanitize(grant.role)) until \(ConsoleFormat.clock(grant.expires)) UTC (\(countdown(grant.expires)))", style: .stateOK)
+        line("Granted \(glyphs.sanitize(grant.role)) until \(ConsoleFormat.clock(grant.expires)) UTC (\(countdown(grant.expires)))", style: .stateOK)
         y += 1
-        field("Session", TerminalText.sanitize(grant.sessionName))
-        field("Access key", TerminalText.sanitize(granted.accessKeyID) + ", held in memory by your access agent")
-        field("Policy", TerminalText.sanitize(granted.policySummary ?? "none: the session can do whatever the role can"), maxLines: 3)
-        if let id = granted.requestID { field("Request id", TerminalText.sanitize(id)) }
+        field("Session", glyphs.sanitize(grant.sessionName))
+        field("Access key", glyphs.sanitize(granted.accessKeyID) + ", held in memory by your access agent")
+        field("Policy", glyphs.sanitize(granted.policySummary ?? "none: the session can do whatever the role can"), maxLines: 3)
+        if let id = granted.requestID { field("Request id", glyphs.sanitize(id)) }
         y += 1
         wrapped(
             "The top bar counts down to the expiry. \(key(.revoke, "D")) revokes it now; Enter goes back to the roles. `breakglass runbook run` and the runbook screen use it.",
@@ -313,12 +315,12 @@ private struct AccessRenderer {
 
     mutating func renderFailed() {
         guard let failure = access.failure else { return }
-        let role = access.role.map { TerminalText.sanitize($0.id) } ?? "the role"
+        let role = access.role.map { glyphs.sanitize($0.id) } ?? "the role"
         line(failure.code != nil ? "AWS refused access to \(role)" : "Access to \(role) was not granted", style: .error)
         y += 1
-        if let code = failure.code { field("Code", TerminalText.sanitize(code), style: .error) }
-        field("Message", TerminalText.sanitize(failure.message), maxLines: 5)
-        if failure.code != nil { field("Request id", TerminalText.sanitize(failure.requestID ?? "none given")) }
+        if let code = failure.code { field("Code", glyphs.sanitize(code), style: .error) }
+        field("Message", glyphs.sanitize(failure.message), maxLines: 5)
+        if failure.code != nil { field("Request id", glyphs.sanitize(failure.requestID ?? "none given")) }
         y += 1
         let again = access.role?.mfa == true ? "Enter tries again with a new MFA code" : "Enter tries again"
         wrapped("Nothing was granted; the refusal is in the audit trail. \(again); Esc changes the request.", style: .muted, maxLines: 2)
@@ -329,14 +331,14 @@ private struct AccessRenderer {
         let row = area.bottom - 1
         guard row >= area.top else { return }
         if let role = access.revokePrompt {
-            let text = " Revoke \(TerminalText.sanitize(role)) now? Your agent wipes the credentials at once. y/N "
+            let text = " Revoke \(glyphs.sanitize(role)) now? Your agent wipes the credentials at once. y/N "
             grid.fill(x: 0, y: row, width: width, style: theme[.warning])
-            grid.put(TerminalText.truncate(text, toWidth: width), x: 0, y: row, style: theme[.warning])
+            grid.put(glyphs.truncate(text, toWidth: width), x: 0, y: row, style: theme[.warning])
             return
         }
         if let notice = access.notice {
             grid.put(
-                TerminalText.truncate(TerminalText.sanitize(notice.text), toWidth: width - 2), x: 1, y: row,
+                glyphs.truncate(glyphs.sanitize(notice.text), toWidth: width - 2), x: 1, y: row,
                 style: theme[notice.isError ? .error : .accent])
         }
     }

@@ -35,11 +35,12 @@ struct AlarmsRenderer {
     }
 
     var width: Int { grid.width }
+    var glyphs: LineGlyphs { theme.glyphs }
 
     func refreshIndicator() -> String {
         switch state.refresh {
-        case .neverLoaded, .loading: return "loading…"
-        case _ where state.refreshInFlight: return "refreshing…"
+        case .neverLoaded, .loading: return "loading\(glyphs.ellipsis)"
+        case _ where state.refreshInFlight: return "refreshing\(glyphs.ellipsis)"
         case .loaded(let at): return "updated " + CompactDuration.format(now.timeIntervalSince(at)) + " ago"
         case .failed: return "refresh failed"
         }
@@ -65,30 +66,30 @@ struct AlarmsRenderer {
         ]
         var x = 1
         for (i, part) in parts.enumerated() {
-            if i > 0 { x += grid.put(" · ", x: x, y: y, style: theme[.muted]) }
+            if i > 0 { x += grid.put(glyphs.separator, x: x, y: y, style: theme[.muted]) }
             let style = part.0 > 0 ? theme[part.2] : theme[.muted]
             x += grid.put("\(part.0) \(part.1)", x: x, y: y, style: style)
         }
         let view = state.alarmsView
         if view.editingFilter || !view.filter.isEmpty {
-            let tail = " · \(view.rows.count) of \(state.alarms.count)"
-            x += grid.put(" · ", x: x, y: y, style: theme[.muted])
+            let tail = "\(glyphs.separator)\(view.rows.count) of \(state.alarms.count)"
+            x += grid.put(glyphs.separator, x: x, y: y, style: theme[.muted])
             x += grid.put("filter: ", x: x, y: y, style: theme[.muted])
             // While typing, the end of a long filter stays in view; once kept, its start.
             let room = max(1, width - 1 - x - TerminalText.width(tail) - (view.editingFilter ? 1 : 0))
-            let text = TerminalText.sanitize(view.filter)
+            let text = glyphs.sanitize(view.filter)
             let shown: String
             if TerminalText.width(text) <= room {
                 shown = text
             } else if view.editingFilter {
                 var tailText = ""
                 for character in text.reversed() {
-                    if TerminalText.width(tailText) + TerminalText.width(String(character)) > room - 1 { break }
+                    if TerminalText.width(tailText) + TerminalText.width(String(character)) > room - TerminalText.width(glyphs.ellipsis) { break }
                     tailText.insert(character, at: tailText.startIndex)
                 }
-                shown = "…" + tailText
+                shown = glyphs.ellipsis + tailText
             } else {
-                shown = TerminalText.truncate(text, toWidth: room)
+                shown = glyphs.truncate(text, toWidth: room)
             }
             x += grid.put(shown, x: x, y: y, style: theme[view.editingFilter ? .text : .accent])
             if view.editingFilter { x += grid.put(" ", x: x, y: y, style: theme[.selection]) }
@@ -115,7 +116,7 @@ struct AlarmsRenderer {
         grid.put("NAME", x: c.nameX, y: y, style: style)
         if c.regionWidth > 0 { grid.put("REGION", x: c.regionX, y: y, style: style) }
         grid.put(
-            TerminalText.pad("IN STATE", toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
+            glyphs.pad("IN STATE", toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
             x: c.timeX, y: y, style: style)
         if c.incidentWidth > 0 { grid.put("INCIDENT", x: c.incidentX, y: y, style: style, maxWidth: c.incidentWidth) }
         let sort = "sort: \(state.alarmsView.sort.label) "
@@ -132,7 +133,7 @@ struct AlarmsRenderer {
         let rows = state.alarmsView.rows
         guard !rows.isEmpty else {
             grid.put(
-                TerminalText.truncate(emptyListText(), toWidth: width - 4), x: 2, y: top + 1,
+                glyphs.truncate(emptyListText(), toWidth: width - 4), x: 2, y: top + 1,
                 style: theme[.muted])
             return
         }
@@ -146,15 +147,15 @@ struct AlarmsRenderer {
     func emptyListText() -> String {
         if !state.alarms.isEmpty {
             let esc = state.keymap.keyLabel(for: .back, view: .alarms) ?? "Esc"
-            return "No alarm matches \"\(TerminalText.sanitize(state.alarmsView.filter))\" (\(esc) clears the filter)."
+            return "No alarm matches \"\(glyphs.sanitize(state.alarmsView.filter))\" (\(esc) clears the filter)."
         }
         switch state.refresh {
         case .neverLoaded, .loading:
-            return "Loading alarms…"
+            return "Loading alarms\(glyphs.ellipsis)"
         case .failed(_, _, nil):
             return "Could not load alarms yet (the reason is below)."
         case .loaded, .failed:
-            let regions = TerminalText.sanitize(state.regions.joined(separator: ", "))
+            let regions = glyphs.sanitize(state.regions.joined(separator: ", "))
             return regions.isEmpty ? "No alarms" : "No alarms in \(regions)"
         }
     }
@@ -165,29 +166,29 @@ struct AlarmsRenderer {
         grid.fill(y: y, style: style)
         if selected { grid.put(">", x: 0, y: y, style: style) }
         grid.put(
-            TerminalText.pad(AlarmListing.label(alarm.state), toWidth: ConsoleLayout.Columns.badgeWidth),
+            glyphs.pad(AlarmListing.label(alarm.state), toWidth: ConsoleLayout.Columns.badgeWidth),
             x: ConsoleLayout.Columns.badgeX, y: y, style: theme.style(for: alarm.state))
         grid.put(
-            TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: c.nameWidth),
+            glyphs.truncate(glyphs.sanitize(alarm.name), toWidth: c.nameWidth),
             x: c.nameX, y: y, style: style)
         if c.regionWidth > 0 {
             grid.put(
-                TerminalText.truncate(TerminalText.sanitize(alarm.region), toWidth: c.regionWidth),
+                glyphs.truncate(glyphs.sanitize(alarm.region), toWidth: c.regionWidth),
                 x: c.regionX, y: y, style: style)
         }
         grid.put(
-            TerminalText.pad(
+            glyphs.pad(
                 CompactDuration.format(now.timeIntervalSince(alarm.updated)),
                 toWidth: ConsoleLayout.Columns.timeWidth, alignment: .trailing),
             x: c.timeX, y: y, style: style)
         if c.incidentWidth > 0, let incident = state.incidents.incident(forAlarm: AlarmID(alarm)) {
             let cell = incidentCell(incident, wide: c.incidentIsWide)
             grid.put(
-                TerminalText.truncate(cell.text, toWidth: c.incidentWidth), x: c.incidentX, y: y,
+                glyphs.truncate(cell.text, toWidth: c.incidentWidth), x: c.incidentX, y: y,
                 style: selected ? style : theme[cell.role])
         }
         grid.put(
-            TerminalText.truncate(TerminalText.sanitize(alarm.reason), toWidth: c.reasonWidth),
+            glyphs.truncate(glyphs.sanitize(alarm.reason), toWidth: c.reasonWidth),
             x: c.reasonX, y: y, style: style)
     }
 
@@ -208,41 +209,41 @@ struct AlarmsRenderer {
         if layout.detailHeight == 1 {
             if !renderFailure(y: top), let alarm = state.selectedAlarm {
                 var x = 1
-                let name = TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: width / 2)
+                let name = glyphs.truncate(glyphs.sanitize(alarm.name), toWidth: width / 2)
                 x += grid.put(name, x: x, y: top, style: theme[.header])
                 x += grid.put(": ", x: x, y: top, style: theme[.text])
-                let reason = TerminalText.truncate(TerminalText.sanitize(alarm.reason), toWidth: width - 1 - x)
+                let reason = glyphs.truncate(glyphs.sanitize(alarm.reason), toWidth: width - 1 - x)
                 grid.put(reason, x: x, y: top, style: theme[.text])
             }
             return
         }
         if !renderFailure(y: top) {
-            grid.put(TerminalText.truncate(statusText(), toWidth: width - 2), x: 1, y: top, style: theme[.muted])
+            grid.put(glyphs.truncate(statusText(), toWidth: width - 2), x: 1, y: top, style: theme[.muted])
         }
         guard let alarm = state.selectedAlarm else { return }
         var x = 1
         x += grid.put(AlarmListing.label(alarm.state), x: x, y: top + 1, style: theme.style(for: alarm.state))
         x += 1
-        let name = TerminalText.truncate(TerminalText.sanitize(alarm.name), toWidth: width - 1 - x)
+        let name = glyphs.truncate(glyphs.sanitize(alarm.name), toWidth: width - 1 - x)
         x += grid.put(name, x: x, y: top + 1, style: theme[.header])
         // What is most urgent first: how long, and the incident's next page.
         var facts = ["in \(AlarmListing.label(alarm.state)) for \(CompactDuration.format(now.timeIntervalSince(alarm.updated)))"]
         if let incident = state.incidents.incident(forAlarm: AlarmID(alarm)) { facts.append(incidentSummary(incident)) }
-        facts.append(TerminalText.sanitize(alarm.region))
+        facts.append(glyphs.sanitize(alarm.region))
         switch alarm.type {
         case .composite: facts.append("composite")
         case .metric:
             let metric = [alarm.namespace, alarm.metric].compactMap { $0 }.joined(separator: " ")
-            if !metric.isEmpty { facts.append(TerminalText.sanitize(metric)) }
+            if !metric.isEmpty { facts.append(glyphs.sanitize(metric)) }
         }
         let room = width - 1 - (x + 2)
         if room > 0 {
             grid.put(
-                TerminalText.truncate(facts.joined(separator: " · "), toWidth: room), x: x + 2, y: top + 1,
+                glyphs.truncate(facts.joined(separator: glyphs.separator), toWidth: room), x: x + 2, y: top + 1,
                 style: theme[.muted])
         }
-        let lines = TerminalText.wrap(
-            TerminalText.sanitize(alarm.reason), toWidth: width - 2, maxLines: layout.detailHeight - 2)
+        let lines = glyphs.wrap(
+            glyphs.sanitize(alarm.reason), toWidth: width - 2, maxLines: layout.detailHeight - 2)
         for (i, line) in lines.enumerated() {
             grid.put(line, x: 1, y: top + 2 + i, style: theme[.text])
         }
@@ -252,10 +253,10 @@ struct AlarmsRenderer {
     func incidentSummary(_ incident: IncidentRow) -> String {
         var text = "incident #\(incident.id) stage " + incident.stageLabel
         if let by = incident.acknowledgedBy {
-            text += " · acknowledged by " + TerminalText.sanitize(by)
+            text += "\(glyphs.separator)acknowledged by " + glyphs.sanitize(by)
         } else if let at = incident.nextPageAt {
-            text += " · next page in " + ConsoleFormat.countdown(at.timeIntervalSince(now))
-            if let who = incident.nextPageWho { text += " to " + TerminalText.sanitize(who) }
+            text += "\(glyphs.separator)next page in " + ConsoleFormat.countdown(at.timeIntervalSince(now))
+            if let who = incident.nextPageWho { text += " to " + glyphs.sanitize(who) }
         }
         return text
     }
@@ -267,13 +268,13 @@ struct AlarmsRenderer {
         let prefix = "refresh failed \(ConsoleFormat.clock(at)): "
         let suffix: String
         if state.refreshInFlight {
-            suffix = " — retrying now"
+            suffix = " \(glyphs.dash) retrying now"
         } else {
             let wait = max(0, state.nextRefreshAt.timeIntervalSince(now).rounded(.up))
-            suffix = " — retrying in \(CompactDuration.format(wait))"
+            suffix = " \(glyphs.dash) retrying in \(CompactDuration.format(wait))"
         }
         let room = width - 2 - TerminalText.width(prefix) - TerminalText.width(suffix)
-        let text = prefix + TerminalText.truncate(TerminalText.sanitize(message), toWidth: max(0, room)) + suffix
+        let text = prefix + glyphs.truncate(glyphs.sanitize(message), toWidth: max(0, room)) + suffix
         grid.put(text, x: 1, y: y, style: theme[.error], maxWidth: width - 2)
         return true
     }
@@ -281,12 +282,12 @@ struct AlarmsRenderer {
     func statusText() -> String {
         switch state.refresh {
         case .neverLoaded, .loading:
-            return "loading alarms…"
+            return "loading alarms\(glyphs.ellipsis)"
         case .loaded(let at), .failed(_, _, .some(let at)):
             let count = "\(state.alarms.count) alarm\(state.alarms.count == 1 ? "" : "s")"
-            if state.refreshInFlight { return "\(count) · updated \(ConsoleFormat.clock(at)) UTC · refreshing…" }
+            if state.refreshInFlight { return "\(count)\(glyphs.separator)updated \(ConsoleFormat.clock(at)) UTC\(glyphs.separator)refreshing\(glyphs.ellipsis)" }
             let wait = max(0, state.nextRefreshAt.timeIntervalSince(now).rounded(.up))
-            return "\(count) · updated \(ConsoleFormat.clock(at)) UTC · next refresh in \(CompactDuration.format(wait))"
+            return "\(count)\(glyphs.separator)updated \(ConsoleFormat.clock(at)) UTC\(glyphs.separator)next refresh in \(CompactDuration.format(wait))"
         case .failed(_, _, nil):
             return ""
         }
@@ -306,33 +307,33 @@ extension AlarmsRenderer {
         let bottom = area.bottom
         var x = 1
         x += grid.put(
-            TerminalText.pad(AlarmListing.label(alarm.state), toWidth: ConsoleLayout.Columns.badgeWidth), x: x, y: y,
+            glyphs.pad(AlarmListing.label(alarm.state), toWidth: ConsoleLayout.Columns.badgeWidth), x: x, y: y,
             style: theme.style(for: alarm.state))
         x += 1
-        grid.put(TerminalText.sanitize(alarm.name), x: x, y: y, style: theme[.header], maxWidth: width - 1 - x)
+        grid.put(glyphs.sanitize(alarm.name), x: x, y: y, style: theme[.header], maxWidth: width - 1 - x)
         y += 1
         let kind = alarm.type == .composite ? "composite alarm" : (alarm.metric == nil ? "metric math alarm" : "metric alarm")
         let facts = [
-            TerminalText.sanitize(alarm.region),
+            glyphs.sanitize(alarm.region),
             "in \(AlarmListing.label(alarm.state)) for \(CompactDuration.format(now.timeIntervalSince(alarm.updated))) (since \(ConsoleFormat.clock(alarm.updated)) UTC)",
             kind,
         ]
-        grid.put(TerminalText.truncate(facts.joined(separator: " · "), toWidth: width - 2), x: 1, y: y, style: theme[.muted])
+        grid.put(glyphs.truncate(facts.joined(separator: glyphs.separator), toWidth: width - 2), x: 1, y: y, style: theme[.muted])
         y += 2
 
         var fields: [(label: String, text: String, role: ThemeRole)] = []
         if alarm.type == .metric {
             if let namespace = alarm.namespace, let metric = alarm.metric {
-                fields.append(("Metric", TerminalText.sanitize(namespace + " " + metric), .text))
+                fields.append(("Metric", glyphs.sanitize(namespace + " " + metric), .text))
             }
             if !alarm.dimensions.isEmpty {
                 let text = alarm.dimensions.map { $0.name + "=" + $0.value }.joined(separator: ", ")
-                fields.append(("Dimensions", TerminalText.sanitize(text), .text))
+                fields.append(("Dimensions", glyphs.sanitize(text), .text))
             }
-            if let condition = alarm.conditionText { fields.append(("Condition", TerminalText.sanitize(condition), .text)) }
+            if let condition = alarm.conditionText { fields.append(("Condition", glyphs.sanitize(condition), .text)) }
         }
         if let incident = state.incidents.incident(forAlarm: AlarmID(alarm)) {
-            let title = TerminalText.sanitize(incident.shortTitle)
+            let title = glyphs.sanitize(incident.shortTitle)
             fields.append(("Incident", "#\(incident.id) " + title, .text))
             fields.append(("Escalation", escalationText(incident), incident.acknowledgedBy == nil ? .warning : .muted))
         }
@@ -343,7 +344,7 @@ extension AlarmsRenderer {
         let chartBlock = charted ? 1 + 1 + 3 + 1 : 2
         let reasonRoom = max(1, bottom - y - fields.count - chartBlock)
         let textWidth = width - 2 - Self.labelWidth
-        let reason = TerminalText.wrap(TerminalText.sanitize(alarm.reason), toWidth: textWidth, maxLines: reasonRoom)
+        let reason = glyphs.wrap(glyphs.sanitize(alarm.reason), toWidth: textWidth, maxLines: reasonRoom)
         for (i, line) in (reason.isEmpty ? ["(no reason given)"] : reason).enumerated() where y < bottom {
             if i == 0 { grid.put("Reason", x: 1, y: y, style: theme[.muted]) }
             grid.put(line, x: 1 + Self.labelWidth, y: y, style: theme[reason.isEmpty ? .muted : .text])
@@ -351,7 +352,7 @@ extension AlarmsRenderer {
         }
         for field in fields where y < bottom {
             grid.put(field.label, x: 1, y: y, style: theme[.muted])
-            grid.put(TerminalText.truncate(field.text, toWidth: textWidth), x: 1 + Self.labelWidth, y: y, style: theme[field.role])
+            grid.put(glyphs.truncate(field.text, toWidth: textWidth), x: 1 + Self.labelWidth, y: y, style: theme[field.role])
             y += 1
         }
         y += 1
@@ -362,12 +363,12 @@ extension AlarmsRenderer {
 
     func escalationText(_ incident: IncidentRow) -> String {
         var text = "stage " + incident.stageLabel
-        if let by = incident.acknowledgedBy { return text + " · acknowledged by " + TerminalText.sanitize(by) }
+        if let by = incident.acknowledgedBy { return text + "\(glyphs.separator)acknowledged by " + glyphs.sanitize(by) }
         if let at = incident.nextPageAt {
-            text += " · next page in " + ConsoleFormat.countdown(at.timeIntervalSince(now))
-            if let who = incident.nextPageWho { text += " to " + TerminalText.sanitize(who) }
+            text += "\(glyphs.separator)next page in " + ConsoleFormat.countdown(at.timeIntervalSince(now))
+            if let who = incident.nextPageWho { text += " to " + glyphs.sanitize(who) }
         } else {
-            text += " · no more pages scheduled"
+            text += "\(glyphs.separator)no more pages scheduled"
         }
         return text
     }
@@ -380,21 +381,21 @@ extension AlarmsRenderer {
             let why = alarm.type == .composite
                 ? "Composite alarm: it combines other alarms, so there is no metric to chart."
                 : "Metric math alarm: it has no single metric to chart."
-            grid.put(TerminalText.truncate(why, toWidth: width - 2), x: 1, y: y, style: theme[.muted])
+            grid.put(glyphs.truncate(why, toWidth: width - 2), x: 1, y: y, style: theme[.muted])
             return
         }
-        let statistic = TerminalText.sanitize(alarm.statistic ?? "Average")
-        var title = "Last 3 hours · \(statistic) per 5 minutes"
+        let statistic = glyphs.sanitize(alarm.statistic ?? "Average")
+        var title = "Last 3 hours\(glyphs.separator)\(statistic) per 5 minutes"
         let entry = state.alarmsView.metrics[AlarmID(alarm)]
         if entry?.fetchStartedAt != nil && entry?.result != nil {
-            title += " · refreshing…"
+            title += "\(glyphs.separator)refreshing\(glyphs.ellipsis)"
         } else if let at = entry?.answeredAt {
-            title += " · read \(ConsoleFormat.clock(at)) UTC"
+            title += "\(glyphs.separator)read \(ConsoleFormat.clock(at)) UTC"
         }
-        grid.put(TerminalText.truncate(title, toWidth: width - 2), x: 1, y: y, style: theme[.header])
+        grid.put(glyphs.truncate(title, toWidth: width - 2), x: 1, y: y, style: theme[.header])
         y += 1
         guard let result = entry?.result else {
-            grid.put("loading…", x: 2, y: y, style: theme[.muted])
+            grid.put("loading\(glyphs.ellipsis)", x: 2, y: y, style: theme[.muted])
             return
         }
         switch result {
@@ -404,7 +405,7 @@ extension AlarmsRenderer {
             let values = series.values(for: query)
             guard values.contains(where: { $0 != nil }) else {
                 grid.put(
-                    TerminalText.truncate("no data in the last 3 hours (the metric has sent no data points)", toWidth: width - 4),
+                    glyphs.truncate("no data in the last 3 hours (the metric has sent no data points)", toWidth: width - 4),
                     x: 2, y: y, style: theme[.muted])
                 return
             }
@@ -442,16 +443,16 @@ extension AlarmsRenderer {
     /// The AWS error as AWS gave it: code, message (wrapped), request id.
     mutating func renderMetricFailure(_ failure: MetricFailure, top: Int, bottom: Int) {
         var y = top
-        let head = "could not read the metric" + (failure.code.map { ": " + TerminalText.sanitize($0) } ?? "")
-        grid.put(TerminalText.truncate(head, toWidth: width - 4), x: 2, y: y, style: theme[.error])
+        let head = "could not read the metric" + (failure.code.map { ": " + glyphs.sanitize($0) } ?? "")
+        grid.put(glyphs.truncate(head, toWidth: width - 4), x: 2, y: y, style: theme[.error])
         y += 1
         let room = max(1, min(3, bottom - y - (failure.requestID == nil ? 0 : 1)))
-        for line in TerminalText.wrap(TerminalText.sanitize(failure.message), toWidth: width - 4, maxLines: room) where y < bottom {
+        for line in glyphs.wrap(glyphs.sanitize(failure.message), toWidth: width - 4, maxLines: room) where y < bottom {
             grid.put(line, x: 2, y: y, style: theme[.text])
             y += 1
         }
         if let id = failure.requestID, y < bottom {
-            grid.put(TerminalText.truncate("request id " + TerminalText.sanitize(id), toWidth: width - 4), x: 2, y: y, style: theme[.muted])
+            grid.put(glyphs.truncate("request id " + glyphs.sanitize(id), toWidth: width - 4), x: 2, y: y, style: theme[.muted])
         }
     }
 }

@@ -63,6 +63,7 @@ struct AuditRenderer {
     }
 
     var width: Int { grid.width }
+    var glyphs: LineGlyphs { theme.glyphs }
 
     mutating func render() {
         guard view.poll.mode == .on else {
@@ -87,7 +88,7 @@ struct AuditRenderer {
         default:
             why = "This console has no state file, where the audit trail is kept. Start it with --state FILE to follow the trail here."
         }
-        for (i, line) in TerminalText.wrap(TerminalText.sanitize(why), toWidth: max(1, width - 4), maxLines: 6).enumerated() {
+        for (i, line) in glyphs.wrap(glyphs.sanitize(why), toWidth: max(1, width - 4), maxLines: 6).enumerated() {
             grid.put(line, x: 2, y: top + 2 + i, style: theme[.text])
         }
     }
@@ -106,25 +107,25 @@ struct AuditRenderer {
         let rightWidth = TerminalText.width(rightText)
         if width - rightWidth > x + 1 { grid.put(rightText, x: width - rightWidth, y: y, style: theme[rightRole]) }
         if let failure = view.poll.failure {
-            let line = IncidentsRenderer.failureLine(failure, what: "the trail", poll: view.poll, width: width, now: now)
+            let line = IncidentsRenderer.failureLine(failure, what: "the trail", poll: view.poll, width: width, now: now, glyphs: glyphs)
             grid.put(line, x: 0, y: layout.area.bottom - 1, style: theme[.error])
         }
     }
 
     func verificationLine() -> ScreenLine {
-        let checked = view.checkedAt.map { " · checked \(ConsoleFormat.clock($0))" } ?? ""
+        let checked = view.checkedAt.map { "\(glyphs.separator)checked \(ConsoleFormat.clock($0))" } ?? ""
         if let error = view.verificationError {
             return ScreenLine([
-                .init(text: "chain not verified: \(TerminalText.sanitize(error))", role: .error), .init(text: checked, role: .muted),
+                .init(text: "chain not verified: \(glyphs.sanitize(error))", role: .error), .init(text: checked, role: .muted),
             ])
         }
         guard let v = view.verification else {
-            return ScreenLine(view.verifyInFlight ? "verifying the chain…" : "chain not verified yet", .muted)
+            return ScreenLine(view.verifyInFlight ? "verifying the chain\(glyphs.ellipsis)" : "chain not verified yet", .muted)
         }
         if let problem = v.problem {
             // The problem's words name the entry it fails at.
             return ScreenLine([
-                .init(text: "chain NOT INTACT: \(TerminalText.sanitize(problem))", role: .error), .init(text: checked, role: .muted),
+                .init(text: "chain NOT INTACT: \(glyphs.sanitize(problem))", role: .error), .init(text: checked, role: .muted),
             ])
         }
         let text = v.lastSeq.map { "chain verified: \(v.entries) entries, last #\($0)" } ?? "chain verified: no entries yet"
@@ -132,9 +133,9 @@ struct AuditRenderer {
     }
 
     func tailStatus() -> (String, ThemeRole) {
-        guard view.poll.loadedAt != nil else { return ("loading…", .muted) }
+        guard view.poll.loadedAt != nil else { return ("loading\(glyphs.ellipsis)", .muted) }
         if view.entrySeq != nil { return ("Esc: back to the tail", .muted) }
-        return view.follow ? ("following", .muted) : ("paused · G follows", .warning)
+        return view.follow ? ("following", .muted) : ("paused\(glyphs.separator)G follows", .warning)
     }
 
     // MARK: Tail
@@ -146,7 +147,7 @@ struct AuditRenderer {
         let c = AuditColumns(width: width, rows: shown)
         renderHeader(c)
         guard !shown.isEmpty else {
-            let text = view.poll.loadedAt == nil ? "Loading the audit trail…" : "The audit trail is empty: nothing has been recorded yet."
+            let text = view.poll.loadedAt == nil ? "Loading the audit trail\(glyphs.ellipsis)" : "The audit trail is empty: nothing has been recorded yet."
             grid.put(text, x: 2, y: layout.listTop + 1, style: theme[.muted], maxWidth: width - 4)
             return
         }
@@ -159,7 +160,7 @@ struct AuditRenderer {
         let y = layout.headerRow
         let style = theme[.header]
         grid.fill(y: y, style: style)
-        grid.put(TerminalText.pad("#", toWidth: c.seqWidth, alignment: .trailing), x: c.seqX, y: y, style: style)
+        grid.put(glyphs.pad("#", toWidth: c.seqWidth, alignment: .trailing), x: c.seqX, y: y, style: style)
         grid.put("TIME", x: c.timeX, y: y, style: style)
         grid.put("KIND", x: c.kindX, y: y, style: style)
         grid.put("WHO", x: c.actorX, y: y, style: style)
@@ -172,17 +173,17 @@ struct AuditRenderer {
         let style = theme[selected ? .selection : .text]
         grid.fill(y: y, style: style)
         if selected { grid.put(">", x: 0, y: y, style: style) }
-        grid.put(TerminalText.pad(String(row.seq), toWidth: c.seqWidth, alignment: .trailing), x: c.seqX, y: y, style: selected ? style : theme[.muted])
+        grid.put(glyphs.pad(String(row.seq), toWidth: c.seqWidth, alignment: .trailing), x: c.seqX, y: y, style: selected ? style : theme[.muted])
         grid.put(row.time, x: c.timeX, y: y, style: selected ? style : theme[.muted], maxWidth: c.timeWidth)
-        grid.put(TerminalText.truncate(TerminalText.sanitize(row.kind), toWidth: c.kindWidth), x: c.kindX, y: y, style: selected ? style : theme[.accent])
-        grid.put(TerminalText.truncate(TerminalText.sanitize(row.actor), toWidth: c.actorWidth), x: c.actorX, y: y, style: style)
+        grid.put(glyphs.truncate(glyphs.sanitize(row.kind), toWidth: c.kindWidth), x: c.kindX, y: y, style: selected ? style : theme[.accent])
+        grid.put(glyphs.truncate(glyphs.sanitize(row.actor), toWidth: c.actorWidth), x: c.actorX, y: y, style: style)
         if c.contextWidth > 0 {
-            grid.put(TerminalText.truncate(TerminalText.sanitize(row.context), toWidth: c.contextWidth), x: c.contextX, y: y, style: style)
+            grid.put(glyphs.truncate(glyphs.sanitize(row.context), toWidth: c.contextWidth), x: c.contextX, y: y, style: style)
         }
         if c.outcomeWidth > 0, let outcome = row.outcome {
-            grid.put(TerminalText.truncate(TerminalText.sanitize(outcome), toWidth: c.outcomeWidth), x: c.outcomeX, y: y, style: theme[Self.outcomeRole(outcome)])
+            grid.put(glyphs.truncate(glyphs.sanitize(outcome), toWidth: c.outcomeWidth), x: c.outcomeX, y: y, style: theme[Self.outcomeRole(outcome)])
         }
-        grid.put(TerminalText.truncate(TerminalText.sanitize(row.what), toWidth: c.whatWidth), x: c.whatX, y: y, style: style)
+        grid.put(glyphs.truncate(glyphs.sanitize(row.what), toWidth: c.whatWidth), x: c.whatX, y: y, style: style)
     }
 
     /// Failures stand out; success reads as fine; anything else (unknown, sent) is a warning.
@@ -199,7 +200,7 @@ struct AuditRenderer {
     mutating func renderEntry(_ seq: Int64) {
         let y = layout.headerRow
         grid.fill(y: y, style: theme[.header])
-        grid.put(" Entry #\(seq) — Esc: back", x: 0, y: y, style: theme[.header])
+        grid.put(" Entry #\(seq) \(glyphs.dash) Esc: back", x: 0, y: y, style: theme[.header])
         guard let row = view.rows.first(where: { $0.seq == seq }) else {
             grid.put("Entry #\(seq) is no longer in the tail.", x: 2, y: layout.entryTop + 1, style: theme[.muted], maxWidth: width - 4)
             return

@@ -7,6 +7,7 @@ import Foundation
 
 /// Guided mode draws the whole screen below the top bar (no tabs, no banner row of its own).
 func renderGuided(_ state: ConsoleState, into grid: inout CellGrid, area: ScreenArea, theme: Theme, now: Date) {
+    let glyphs = theme.glyphs
     guard let open = state.runbook.open else {
         renderGuidedPicker(state, into: &grid, area: area, theme: theme)
         return
@@ -18,7 +19,7 @@ func renderGuided(_ state: ConsoleState, into grid: inout CellGrid, area: Screen
     let steps = open.steps
     let i = min(open.shown, max(0, steps.count - 1))
     let counter = steps.isEmpty ? "" : "Step \(i + 1) of \(steps.count) "
-    grid.put(" " + TerminalText.truncate(TerminalText.sanitize(open.runbook.title), toWidth: width - TerminalText.width(counter) - 3),
+    grid.put(" " + glyphs.truncate(glyphs.sanitize(open.runbook.title), toWidth: width - TerminalText.width(counter) - 3),
         x: 0, y: y, style: theme[.header])
     grid.put(counter, x: width - TerminalText.width(counter), y: y, style: theme[.header])
     y += 1
@@ -28,9 +29,9 @@ func renderGuided(_ state: ConsoleState, into grid: inout CellGrid, area: Screen
     // What the screen must keep for the button, the prompt and help.
     let reserved = 3 + 1 + 2 + 2
     let textBottom = area.bottom - reserved
-    for (n, paragraph) in GuidedWords.paragraphs(open, i, finished: open.isFinished).enumerated() {
+    for (n, paragraph) in GuidedWords.paragraphs(open, i, finished: open.isFinished).map({ (glyphs.punctuated($0.0), $0.1) }).enumerated() {
         if n > 0 { y += 1 }
-        for line in TerminalText.wrap(paragraph.0, toWidth: textWidth) {
+        for line in glyphs.wrap(paragraph.0, toWidth: textWidth) {
             guard y < textBottom else { break }
             grid.put(line, x: margin, y: y, style: theme[paragraph.1])
             y += 1
@@ -38,7 +39,8 @@ func renderGuided(_ state: ConsoleState, into grid: inout CellGrid, area: Screen
     }
 
     // The button.
-    let button = GuidedWords.button(open, i)
+    var button = GuidedWords.button(open, i)
+    button.label = glyphs.punctuated(button.label)
     let buttonWidth = max(16, TerminalText.width(button.label) + 8)
     let bx = (width - buttonWidth) / 2
     let by = textBottom + 1
@@ -59,14 +61,14 @@ func renderGuided(_ state: ConsoleState, into grid: inout CellGrid, area: Screen
         let (text, role): (String?, ThemeRole) = {
             switch open.help {
             case .none: return (nil, .muted)
-            case .paging: return ("Paging the next person…", .accent)
+            case .paging: return ("Paging the next person\(glyphs.ellipsis)", .accent)
             case .paged(let sentence): return ("Help is on the way. " + sentence, .accent)
             case .failed(let message): return (message, .error)
             case .call(let who): return (who, .warning)
             }
         }()
         if let text {
-            for (n, line) in TerminalText.wrap(TerminalText.sanitize(text), toWidth: width - 2, maxLines: 2).enumerated() {
+            for (n, line) in glyphs.wrap(glyphs.sanitize(text), toWidth: width - 2, maxLines: 2).enumerated() {
                 grid.put(line, x: 1, y: promptY + n, style: theme[role])
             }
         }
@@ -87,14 +89,15 @@ private func drawGuidedBox(_ grid: inout CellGrid, x: Int, y: Int, width w: Int,
 }
 
 private func renderGuidedPicker(_ state: ConsoleState, into grid: inout CellGrid, area: ScreenArea, theme: Theme) {
+    let glyphs = theme.glyphs
     let width = area.width
     var y = area.top + 1
     switch state.runbook.shelf {
     case .notLoaded, .loading:
-        grid.put(" Getting ready…", x: 0, y: y, style: theme[.muted])
+        grid.put(" Getting ready\(glyphs.ellipsis)", x: 0, y: y, style: theme[.muted])
         return
     case .failed(let message):
-        for line in TerminalText.wrap("The runbooks could not be loaded: " + TerminalText.sanitize(message), toWidth: width - 4, maxLines: 4) {
+        for line in glyphs.wrap("The runbooks could not be loaded: " + glyphs.sanitize(message), toWidth: width - 4, maxLines: 4) {
             grid.put(line, x: 2, y: y, style: theme[.error])
             y += 1
         }
@@ -118,7 +121,7 @@ private func renderGuidedPicker(_ state: ConsoleState, into grid: inout CellGrid
         let isSelected = index == selected
         let style = isSelected ? theme[.selection] : theme[.text]
         let number = index < 9 ? "\(index + 1)" : " "
-        let line = (isSelected ? " > " : "   ") + number + "  " + TerminalText.sanitize(runbook.title)
+        let line = (isSelected ? " > " : "   ") + number + "  " + glyphs.sanitize(runbook.title)
         if isSelected { grid.fill(x: 2, y: y, width: width - 4, style: style) }
         grid.put(line, x: 2, y: y, style: style, maxWidth: width - 4)
         y += 1

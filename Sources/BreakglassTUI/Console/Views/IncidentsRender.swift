@@ -32,13 +32,14 @@ struct ScreenLine: Hashable, Sendable {
 }
 
 extension CellGrid {
-    /// Draws `line` from column `x` of row `y`, in at most `width` columns.
+    /// Draws `line` from column `x` of row `y`, in at most `width` columns, in the theme's glyphs.
     mutating func draw(_ line: ScreenLine, x: Int, y: Int, width: Int, theme: Theme) {
+        let glyphs = theme.glyphs
         var column = x
         for span in line.spans {
             let room = x + width - column
             guard room > 0 else { return }
-            column += put(TerminalText.truncate(span.text, toWidth: room), x: column, y: y, style: theme[span.role])
+            column += put(glyphs.truncate(glyphs.punctuated(span.text), toWidth: room), x: column, y: y, style: theme[span.role])
         }
     }
 }
@@ -112,6 +113,7 @@ struct IncidentsRenderer {
     }
 
     var width: Int { grid.width }
+    var glyphs: LineGlyphs { theme.glyphs }
 
     mutating func render() {
         guard view.poll.mode == .on else {
@@ -138,7 +140,7 @@ struct IncidentsRenderer {
             why = "This console has no state file, where `breakglass watch` records incidents. "
                 + "Start it with --state FILE (the file the watch daemon uses) to see and answer incidents here."
         }
-        for (i, line) in TerminalText.wrap(TerminalText.sanitize(why), toWidth: max(1, width - 4), maxLines: 6).enumerated() {
+        for (i, line) in glyphs.wrap(glyphs.sanitize(why), toWidth: max(1, width - 4), maxLines: 6).enumerated() {
             grid.put(line, x: 2, y: top + 2 + i, style: theme[.text])
         }
     }
@@ -153,44 +155,44 @@ struct IncidentsRenderer {
             let acked = view.rows.filter { $0.phase == "acknowledged" }.count
             let resolved = view.rows.filter(\.isResolved).count
             x += grid.put("\(open) open", x: x, y: y, style: theme[open > 0 ? .stateAlarm : .muted])
-            x += grid.put(" · ", x: x, y: y, style: theme[.muted])
+            x += grid.put(glyphs.separator, x: x, y: y, style: theme[.muted])
             x += grid.put("\(acked) acknowledged", x: x, y: y, style: theme[acked > 0 ? .warning : .muted])
             if view.showResolved {
-                x += grid.put(" · \(resolved) resolved", x: x, y: y, style: theme[.muted])
+                x += grid.put("\(glyphs.separator)\(resolved) resolved", x: x, y: y, style: theme[.muted])
             }
             if let index = view.selectedIndex { x += grid.put("  \(index + 1)/\(view.rows.count)", x: x, y: y, style: theme[.muted]) }
         }
         let room = width - x - 3
         if room > 4 {
             let (text, role) = statusText()
-            let shown = TerminalText.truncate(text, toWidth: room) + " "
+            let shown = glyphs.truncate(text, toWidth: room) + " "
             grid.put(shown, x: width - TerminalText.width(shown), y: y, style: theme[role])
         }
         if let failure = view.poll.failure, let row = layout.failureRow {
-            grid.put(Self.failureLine(failure, what: "incidents", poll: view.poll, width: width, now: now), x: 0, y: row, style: theme[.error])
+            grid.put(Self.failureLine(failure, what: "incidents", poll: view.poll, width: width, now: now, glyphs: glyphs), x: 0, y: row, style: theme[.error])
         }
     }
 
     /// " could not read incidents: MESSAGE — retrying in 4s", `width` wide: the message gives way
     /// before the retry countdown, which says the screen is not stuck.
-    static func failureLine(_ failure: String, what: String, poll: StorePollStatus, width: Int, now: Date) -> String {
+    static func failureLine(_ failure: String, what: String, poll: StorePollStatus, width: Int, now: Date, glyphs: LineGlyphs) -> String {
         let wait = poll.inFlight ? "retrying now" : "retrying in \(CompactDuration.format(max(0, poll.nextPollAt.timeIntervalSince(now)).rounded(.up)))"
         let prefix = " could not read \(what): "
-        let suffix = " — " + wait
+        let suffix = " \(glyphs.dash) " + wait
         let room = max(1, width - 1 - TerminalText.width(prefix + suffix))
-        return TerminalText.pad(prefix + TerminalText.truncate(TerminalText.sanitize(failure), toWidth: room) + suffix, toWidth: width)
+        return glyphs.pad(prefix + glyphs.truncate(glyphs.sanitize(failure), toWidth: room) + suffix, toWidth: width)
     }
 
     /// The right of the status line while polls work: no watch daemon (a warning), or when the
     /// list was last read.
     func statusText() -> (String, ThemeRole) {
         if view.poll.failure != nil { return ("read failed", .error) }
-        guard let loaded = view.poll.loadedAt else { return ("loading…", .muted) }
+        guard let loaded = view.poll.loadedAt else { return ("loading\(glyphs.ellipsis)", .muted) }
         let hint = view.showResolved ? "A hides resolved" : "A shows resolved"
         if view.watchUntil.map({ $0 <= now }) ?? true, view.rows.contains(where: { !$0.isResolved }) {
-            return ("no `breakglass watch` running: pages wait · \(hint)", .warning)
+            return ("no `breakglass watch` running: pages wait\(glyphs.separator)\(hint)", .warning)
         }
-        return ("read \(ConsoleFormat.clock(loaded)) · \(hint)", .muted)
+        return ("read \(ConsoleFormat.clock(loaded))\(glyphs.separator)\(hint)", .muted)
     }
 
     mutating func renderHeader() {
@@ -198,7 +200,7 @@ struct IncidentsRenderer {
         let y = layout.headerRow
         let style = theme[.header]
         grid.fill(y: y, style: style)
-        grid.put(TerminalText.pad("ID", toWidth: c.idWidth, alignment: .trailing), x: c.idX, y: y, style: style)
+        grid.put(glyphs.pad("ID", toWidth: c.idWidth, alignment: .trailing), x: c.idX, y: y, style: style)
         grid.put("SEV", x: c.sevX, y: y, style: style)
         grid.put("STATE", x: c.stateX, y: y, style: style)
         grid.put("STAGE", x: c.stageX, y: y, style: style)
@@ -213,11 +215,11 @@ struct IncidentsRenderer {
         guard !view.rows.isEmpty else {
             let text: String
             if view.poll.loadedAt == nil {
-                text = view.poll.failure == nil ? "Loading incidents…" : "Could not read incidents yet (the reason is above)."
+                text = view.poll.failure == nil ? "Loading incidents\(glyphs.ellipsis)" : "Could not read incidents yet (the reason is above)."
             } else {
                 text = view.showResolved ? "No incidents in the state file yet." : "No open incidents. A shows the resolved ones too."
             }
-            grid.put(TerminalText.truncate(text, toWidth: width - 4), x: 2, y: layout.listTop + 1, style: theme[.muted])
+            grid.put(glyphs.truncate(text, toWidth: width - 4), x: 2, y: layout.listTop + 1, style: theme[.muted])
             return
         }
         let first = layout.firstVisible(selected: view.selectedIndex, offset: view.scrollOffset, count: view.rows.count)
@@ -234,17 +236,19 @@ struct IncidentsRenderer {
         let style = theme[base]
         grid.fill(y: y, style: style)
         if selected { grid.put(">", x: 0, y: y, style: style) }
-        grid.put(TerminalText.pad(String(row.id), toWidth: c.idWidth, alignment: .trailing), x: c.idX, y: y, style: style)
-        grid.put(TerminalText.pad(String(row.severity), toWidth: c.sevWidth, alignment: .trailing), x: c.sevX, y: y,
+        grid.put(glyphs.pad(String(row.id), toWidth: c.idWidth, alignment: .trailing), x: c.idX, y: y, style: style)
+        grid.put(glyphs.pad(String(row.severity), toWidth: c.sevWidth, alignment: .trailing), x: c.sevX, y: y,
                  style: row.severity <= 1 && !row.isResolved ? theme[.stateAlarm] : style)
-        let (stateText, stateRole) = IncidentCells.state(row)
+        var (stateText, stateRole) = IncidentCells.state(row)
+        stateText = glyphs.punctuated(stateText)
         grid.put(stateText, x: c.stateX, y: y, style: theme[stateRole])
-        grid.put(TerminalText.truncate(row.stageLabel, toWidth: c.stageWidth), x: c.stageX, y: y, style: style)
-        let (next, nextRole) = IncidentCells.nextPage(row, now: now)
-        grid.put(TerminalText.truncate(next, toWidth: c.nextWidth), x: c.nextX, y: y, style: selected && nextRole == .text ? style : theme[nextRole])
-        let ack = row.acknowledgedBy.map(TerminalText.sanitize) ?? "—"
-        grid.put(TerminalText.truncate(ack, toWidth: c.ackWidth), x: c.ackX, y: y, style: style)
-        grid.put(TerminalText.truncate(TerminalText.sanitize(row.shortTitle), toWidth: c.titleWidth), x: c.titleX, y: y, style: style)
+        grid.put(glyphs.truncate(row.stageLabel, toWidth: c.stageWidth), x: c.stageX, y: y, style: style)
+        var (next, nextRole) = IncidentCells.nextPage(row, now: now)
+        next = glyphs.punctuated(next)
+        grid.put(glyphs.truncate(next, toWidth: c.nextWidth), x: c.nextX, y: y, style: selected && nextRole == .text ? style : theme[nextRole])
+        let ack = row.acknowledgedBy.map(TerminalText.sanitize) ?? glyphs.dash
+        grid.put(glyphs.truncate(ack, toWidth: c.ackWidth), x: c.ackX, y: y, style: style)
+        grid.put(glyphs.truncate(glyphs.sanitize(row.shortTitle), toWidth: c.titleWidth), x: c.titleX, y: y, style: style)
     }
 
     // MARK: Detail
@@ -256,15 +260,15 @@ struct IncidentsRenderer {
         grid.fill(y: y, character: theme.glyphs.horizontal, style: theme[ruleRole])
         var title = " Incident \(id) "
         if let row = view.detail?.row ?? view.rows.first(where: { $0.id == id }) {
-            title = " Incident \(id) · \(row.phase) · severity \(row.severity) "
+            title = " Incident \(id)\(glyphs.separator)\(row.phase)\(glyphs.separator)severity \(row.severity) "
         }
         let x = 2 + grid.put(title, x: 2, y: y, style: theme[ruleRole])
-        let hint = view.detailFocused ? " Tab: list · Esc: close " : " Tab: detail · Esc: close "
+        let hint = view.detailFocused ? " Tab: list\(glyphs.separator)Esc: close " : " Tab: detail\(glyphs.separator)Esc: close "
         let hintX = width - 2 - TerminalText.width(hint)
         if hintX > x + 1 { grid.put(hint, x: hintX, y: y, style: theme[ruleRole]) }
         guard layout.detailHeight > 0 else { return }
         guard let detail = view.detail else {
-            let text = view.detailMissing ? "There is no incident \(id) in the state file any more." : "Loading incident \(id)…"
+            let text = view.detailMissing ? "There is no incident \(id) in the state file any more." : "Loading incident \(id)\(glyphs.ellipsis)"
             grid.put(text, x: 2, y: layout.detailTop, style: theme[.muted], maxWidth: width - 4)
             return
         }
@@ -285,7 +289,7 @@ struct IncidentsRenderer {
         grid.fill(y: y, style: theme[.text])
         switch prompt {
         case .confirm(let command, let id):
-            let title = view.rows.first { $0.id == id }.map { " (" + TerminalText.sanitize($0.shortTitle) + ")" } ?? ""
+            let title = view.rows.first { $0.id == id }.map { " (" + glyphs.sanitize($0.shortTitle) + ")" } ?? ""
             let question: String
             switch command {
             case .resolve: question = "Resolve incident \(id)\(title)? Nothing more is paged for it."
@@ -293,17 +297,17 @@ struct IncidentsRenderer {
             default: question = "\(command.verb) incident \(id)\(title)?"
             }
             let answer = " y/N "
-            let x = 1 + grid.put(TerminalText.truncate(question, toWidth: width - 2 - TerminalText.width(answer)), x: 1, y: y, style: theme[.warning])
+            let x = 1 + grid.put(glyphs.truncate(question, toWidth: width - 2 - TerminalText.width(answer)), x: 1, y: y, style: theme[.warning])
             grid.put(answer, x: x, y: y, style: theme[.footerKey])
         case .snooze(let id, let text, let problem):
             var x = 1 + grid.put("Snooze incident \(id) for: ", x: 1, y: y, style: theme[.warning])
-            x += grid.put(TerminalText.sanitize(text), x: x, y: y, style: theme[.text])
+            x += grid.put(glyphs.sanitize(text), x: x, y: y, style: theme[.text])
             grid.put(" ", x: x, y: y, style: theme[.selection])
             x += 2
             if let problem {
-                grid.put(TerminalText.sanitize(problem), x: x, y: y, style: theme[.error], maxWidth: width - x - 1)
+                grid.put(glyphs.sanitize(problem), x: x, y: y, style: theme[.error], maxWidth: width - x - 1)
             } else {
-                grid.put("30m, 1h, 1h30m · Enter snoozes · Esc cancels", x: x, y: y, style: theme[.muted], maxWidth: width - x - 1)
+                grid.put("30m, 1h, 1h30m\(glyphs.separator)Enter snoozes\(glyphs.separator)Esc cancels", x: x, y: y, style: theme[.muted], maxWidth: width - x - 1)
             }
         }
     }

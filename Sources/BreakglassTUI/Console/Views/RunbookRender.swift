@@ -146,6 +146,7 @@ func renderRunbook(_ state: ConsoleState, into grid: inout CellGrid, area: Scree
 }
 
 private func renderPicker(_ state: ConsoleState, into grid: inout CellGrid, area: ScreenArea, theme: Theme) {
+    let glyphs = theme.glyphs
     let width = area.width
     var y = area.top
     grid.put(" Runbooks", x: 0, y: y, style: theme[.header])
@@ -153,27 +154,27 @@ private func renderPicker(_ state: ConsoleState, into grid: inout CellGrid, area
     let order = state.pickerOrder
     switch state.runbook.shelf {
     case .notLoaded, .loading:
-        grid.put("loading the runbooks…", x: 1, y: y + 2, style: theme[.muted])
+        grid.put("loading the runbooks\(glyphs.ellipsis)", x: 1, y: y + 2, style: theme[.muted])
         return
     case .failed(let message):
-        for (i, line) in TerminalText.wrap("could not load the runbooks: " + TerminalText.sanitize(message), toWidth: width - 2, maxLines: 3).enumerated() {
+        for (i, line) in glyphs.wrap("could not load the runbooks: " + glyphs.sanitize(message), toWidth: width - 2, maxLines: 3).enumerated() {
             grid.put(line, x: 1, y: y + 2 + i, style: theme[.error])
         }
         return
     case .loaded:
         break
     }
-    let summary = "\(order.count) can run" + (suggested.isEmpty ? "" : " · \(suggested.count) suggested for open incidents") + " "
+    let summary = "\(order.count) can run" + (suggested.isEmpty ? "" : "\(glyphs.separator)\(suggested.count) suggested for open incidents") + " "
     grid.put(summary, x: max(12, width - TerminalText.width(summary)), y: y, style: theme[.muted])
     y += 1
     guard !order.isEmpty else {
         grid.put("No runbook can run. Add runbooks under runbooks/ and check them with breakglass runbook lint.", x: 1, y: y + 1, style: theme[.muted], maxWidth: width - 2)
         return
     }
-    let idWidth = min(26, max(10, order.map { TerminalText.width(TerminalText.sanitize($0.id)) }.max() ?? 10))
+    let idWidth = min(26, max(10, order.map { TerminalText.width(glyphs.sanitize($0.id)) }.max() ?? 10))
     let forWidth = suggested.isEmpty ? 0 : 14
     let titleWidth = max(10, width - 4 - idWidth - 2 - forWidth - 1)
-    grid.put("  " + TerminalText.pad("ID", toWidth: idWidth) + "  " + TerminalText.pad("TITLE", toWidth: titleWidth) + (forWidth > 0 ? " FOR" : ""),
+    grid.put("  " + glyphs.pad("ID", toWidth: idWidth) + "  " + glyphs.pad("TITLE", toWidth: titleWidth) + (forWidth > 0 ? " FOR" : ""),
         x: 0, y: y, style: theme[.header], maxWidth: width)
     y += 1
     let problemsRows = state.runbook.problems.isEmpty ? 0 : 2
@@ -185,45 +186,46 @@ private func renderPicker(_ state: ConsoleState, into grid: inout CellGrid, area
         let isSelected = index == selected
         let style = isSelected ? theme[.selection] : theme[.text]
         if isSelected { grid.fill(x: 0, y: y, width: width, height: 1, style: style) }
-        var line = (isSelected ? "> " : "  ") + TerminalText.pad(TerminalText.sanitize(runbook.id), toWidth: idWidth) + "  "
-            + TerminalText.pad(TerminalText.sanitize(runbook.title), toWidth: titleWidth)
+        var line = (isSelected ? "> " : "  ") + glyphs.pad(glyphs.sanitize(runbook.id), toWidth: idWidth) + "  "
+            + glyphs.pad(glyphs.sanitize(runbook.title), toWidth: titleWidth)
         if forWidth > 0, let incident = suggested.first(where: { $0.runbook == runbook.id })?.incident { line += " incident \(incident)" }
         grid.put(line, x: 0, y: y, style: style, maxWidth: width)
         y += 1
     }
     if problemsRows > 0 {
         let count = state.runbook.problems.count
-        let text = "\(count) runbook\(count == 1 ? "" : "s") cannot run (lint errors): " + TerminalText.sanitize(state.runbook.problems.joined(separator: "; "))
-        grid.put(TerminalText.truncate(text, toWidth: width - 2), x: 1, y: area.bottom - 1, style: theme[.warning])
+        let text = "\(count) runbook\(count == 1 ? "" : "s") cannot run (lint errors): " + glyphs.sanitize(state.runbook.problems.joined(separator: "; "))
+        grid.put(glyphs.truncate(text, toWidth: width - 2), x: 1, y: area.bottom - 1, style: theme[.warning])
     }
 }
 
 private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into grid: inout CellGrid, area: ScreenArea, theme: Theme, now: Date) {
+    let glyphs = theme.glyphs
     let width = area.width
     var y = area.top
     let runbook = open.runbook
     let context = RunbookWords.context(open)
 
     // Title, id, and where the run is.
-    let status = runStatus(open)
+    let status = runStatus(open, glyphs: glyphs)
     let statusWidth = TerminalText.width(status.text)
-    var x = grid.put(" " + TerminalText.truncate(TerminalText.sanitize(runbook.title), toWidth: max(10, width - statusWidth - 20)), x: 0, y: y, style: theme[.header])
-    x += grid.put("  " + TerminalText.sanitize(runbook.id), x: x, y: y, style: theme[.muted], maxWidth: max(0, width - x - statusWidth - 2))
+    var x = grid.put(" " + glyphs.truncate(glyphs.sanitize(runbook.title), toWidth: max(10, width - statusWidth - 20)), x: 0, y: y, style: theme[.header])
+    x += grid.put("  " + glyphs.sanitize(runbook.id), x: x, y: y, style: theme[.muted], maxWidth: max(0, width - x - statusWidth - 2))
     grid.put(status.text, x: width - statusWidth, y: y, style: theme[status.role])
     y += 1
     if let when = runbook.when {
-        grid.put(" When: " + TerminalText.truncate(TerminalText.sanitize(when), toWidth: width - 8), x: 0, y: y, style: theme[.muted])
+        grid.put(" When: " + glyphs.truncate(glyphs.sanitize(when), toWidth: width - 8), x: 0, y: y, style: theme[.muted])
         y += 1
     }
     if let role = runbook.access?.value {
         let (text, roleStyle): (String, ThemeRole)
         let grant: RunbookGrantStatus? = state.grantHeld(role, now: now) ? .held(role: role) : open.grant
         switch grant {
-        case .held?: (text, roleStyle) = ("Access: \(role) — break-glass grant held; steps use it", .stateOK)
-        case .missing(_, _)?: (text, roleStyle) = ("Access: \(role) — no break-glass grant held; n offers to request one (4: access screen)", .warning)
+        case .held?: (text, roleStyle) = ("Access: \(role) \(glyphs.dash) break-glass grant held; steps use it", .stateOK)
+        case .missing(_, _)?: (text, roleStyle) = ("Access: \(role) \(glyphs.dash) no break-glass grant held; n offers to request one (4: access screen)", .warning)
         case nil: (text, roleStyle) = ("Access: \(role)", .muted)
         }
-        grid.put(" " + TerminalText.truncate(TerminalText.sanitize(text), toWidth: width - 2), x: 0, y: y, style: theme[roleStyle])
+        grid.put(" " + glyphs.truncate(glyphs.sanitize(text), toWidth: width - 2), x: 0, y: y, style: theme[roleStyle])
         y += 1
     }
 
@@ -241,24 +243,24 @@ private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into 
         let isSelected = i == open.selected
         let base = isSelected ? theme[.selection] : theme[.text]
         if isSelected { grid.fill(x: 0, y: y, width: width, height: 1, style: base) }
-        let number = TerminalText.pad("\(i + 1)", toWidth: 3, alignment: .trailing)
+        let number = glyphs.pad("\(i + 1)", toWidth: 3, alignment: .trailing)
         var cx = grid.put((isSelected ? ">" : " ") + number + " ", x: 0, y: y, style: base)
-        cx += grid.put(TerminalText.pad(runbook.steps[i].kindName, toWidth: kindWidth), x: cx, y: y, style: isSelected ? base : theme[.muted])
-        cx += grid.put(TerminalText.pad(RunbookWords.title(open, i, context), toWidth: titleWidth) + " ", x: cx, y: y, style: base)
-        let label = RunbookWords.status(steps[i].status)
-        grid.put(TerminalText.pad(label, toWidth: statusColumn), x: cx, y: y, style: isSelected ? base : theme[RunbookWords.role(steps[i].status)])
+        cx += grid.put(glyphs.pad(runbook.steps[i].kindName, toWidth: kindWidth), x: cx, y: y, style: isSelected ? base : theme[.muted])
+        cx += grid.put(glyphs.pad(RunbookWords.title(open, i, context), toWidth: titleWidth) + " ", x: cx, y: y, style: base)
+        let label = glyphs.punctuated(RunbookWords.status(steps[i].status))
+        grid.put(glyphs.pad(label, toWidth: statusColumn), x: cx, y: y, style: isSelected ? base : theme[RunbookWords.role(steps[i].status)])
         y += 1
     }
 
     // The selected step in full.
     let i = min(open.selected, max(0, steps.count - 1))
     guard i < steps.count else { return }
-    let heading = " Step \(i + 1) of \(steps.count) · \(runbook.steps[i].kindName) "
+    let heading = " Step \(i + 1) of \(steps.count)\(glyphs.separator)\(runbook.steps[i].kindName) "
     grid.fill(x: 0, y: y, width: width, character: theme.glyphs.horizontal, style: theme[.muted])
     grid.put(heading, x: 2, y: y, style: theme[.header])
     y += 1
-    for (text, role) in RunbookWords.detail(open, i) {
-        for line in TerminalText.wrap(text, toWidth: width - 2) {
+    for (text, role) in RunbookWords.detail(open, i).map({ (glyphs.punctuated($0.0), $0.1) }) {
+        for line in glyphs.wrap(text, toWidth: width - 2) {
             guard y < bottom else { break }
             grid.put(line, x: 1, y: y, style: theme[role])
             y += 1
@@ -268,16 +270,16 @@ private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into 
     if let prompt = state.runbook.prompt {
         renderPrompt(prompt, open, into: &grid, y: area.bottom - 2, width: width, theme: theme, guided: false)
     } else if let note = open.note {
-        grid.put(TerminalText.truncate(TerminalText.sanitize(note), toWidth: width - 2), x: 1, y: area.bottom - 1, style: theme[open.isFinished ? .error : .warning])
+        grid.put(glyphs.truncate(glyphs.sanitize(note), toWidth: width - 2), x: 1, y: area.bottom - 1, style: theme[open.isFinished ? .error : .warning])
     }
 }
 
 /// What the run is doing, for the title row's right end.
-private func runStatus(_ open: OpenRunbook) -> (text: String, role: ThemeRole) {
-    let run = open.run.map { "run \($0.id) · " } ?? ""
+private func runStatus(_ open: OpenRunbook, glyphs: LineGlyphs) -> (text: String, role: ThemeRole) {
+    let run = open.run.map { "run \($0.id)\(glyphs.separator)" } ?? ""
     switch open.phase {
-    case .idle: return (open.run == nil ? "not started — n starts " : run + "stopped — n resumes ", .muted)
-    case .starting: return ("starting… ", .accent)
+    case .idle: return (open.run == nil ? "not started \(glyphs.dash) n starts " : run + "stopped \(glyphs.dash) n resumes ", .muted)
+    case .starting: return ("starting\(glyphs.ellipsis) ", .accent)
     case .running: return (run + "running step \((open.run?.current ?? 0) + 1) ", .accent)
     case .asking(_, let ask):
         switch ask {
@@ -285,33 +287,34 @@ private func runStatus(_ open: OpenRunbook) -> (text: String, role: ThemeRole) {
         case .confirm: return (run + "awaiting confirmation ", .warning)
         case .decide: return (run + "outcome unknown ", .warning)
         }
-    case .stopping: return (run + "stopping… ", .muted)
+    case .stopping: return (run + "stopping\(glyphs.ellipsis) ", .muted)
     case .stopped(let status, _):
         switch status {
         case .succeeded: return (run + "finished ", .stateOK)
         case .failed: return (run + "failed ", .stateAlarm)
         case .abandoned: return (run + "abandoned ", .muted)
-        case .waiting, .running: return (run + "waiting — n resumes ", .warning)
+        case .waiting, .running: return (run + "waiting \(glyphs.dash) n resumes ", .warning)
         }
     }
 }
 
 /// The prompt in two rows from `y`: the question, then the field or the keys.
 func renderPrompt(_ prompt: RunbookPrompt, _ open: OpenRunbook, into grid: inout CellGrid, y: Int, width: Int, theme: Theme, guided: Bool) {
+    let glyphs = theme.glyphs
     let style = theme[.warning]
     grid.fill(x: 0, y: y, width: width, height: 2, style: theme[.text])
     // Room is left for a "[y/N]" at the right end.
     func question(_ text: String, _ role: ThemeRole = .warning) {
-        grid.put(" " + TerminalText.truncate(TerminalText.sanitize(text), toWidth: width - 9), x: 0, y: y, style: theme[role])
+        grid.put(" " + glyphs.truncate(glyphs.sanitize(text), toWidth: width - 9), x: 0, y: y, style: theme[role])
     }
     func field(_ label: String, _ text: String, wrong: Bool, expected: String) {
         var x = grid.put(" " + label, x: 0, y: y + 1, style: theme[.text])
-        let shown = TerminalText.sanitize(text)
+        let shown = glyphs.sanitize(text)
         let room = max(4, width - x - 2)
         x += grid.put(TerminalText.width(shown) > room ? String(shown.suffix(room)) : shown, x: x, y: y + 1, style: theme[.header])
         grid.put(" ", x: x, y: y + 1, style: theme[.selection])
         if wrong {
-            let hint = "  that is not \(TerminalText.sanitize(expected)); type it exactly"
+            let hint = "  that is not \(glyphs.sanitize(expected)); type it exactly"
             grid.put(hint, x: x + 1, y: y + 1, style: theme[.error], maxWidth: max(0, width - x - 2))
         }
     }
@@ -323,35 +326,35 @@ func renderPrompt(_ prompt: RunbookPrompt, _ open: OpenRunbook, into grid: inout
     case .confirmYes:
         let step = open.ask?.ask.step ?? 0
         question("Send \(stepTitle(step)) now? It is recorded in the audit trail first.")
-        grid.put(" y send · n or Esc: not now (the run waits)", x: 0, y: y + 1, style: style)
+        grid.put(" y send\(glyphs.separator)n or Esc: not now (the run waits)", x: 0, y: y + 1, style: style)
         grid.put("[y/N]", x: width - 6, y: y, style: theme[.header])
     case .confirmTyped(_, let expected, let text, let wrong):
         let step = open.ask?.ask.step ?? 0
         if guided {
             question("To do this, type \(expected) and press Enter.", .header)
         } else {
-            question("Type \(expected) and Enter to send \(stepTitle(step)) · Esc: not now")
+            question("Type \(expected) and Enter to send \(stepTitle(step))\(glyphs.separator)Esc: not now")
         }
         field("> ", text, wrong: wrong, expected: expected)
     case .resendTyped(_, let expected, let text, let wrong):
         let step = open.ask?.ask.step ?? 0
-        question("Send \(stepTitle(step)) AGAIN? It may already have taken effect. Type \(expected) · Esc cancels", .stateAlarm)
+        question("Send \(stepTitle(step)) AGAIN? It may already have taken effect. Type \(expected)\(glyphs.separator)Esc cancels", .stateAlarm)
         field("> ", text, wrong: wrong, expected: expected)
     case .markDone:
         let step = open.ask?.ask.step ?? 0
         question("Mark \(stepTitle(step)) done: it took effect? The run goes on without sending it.")
-        grid.put(" y mark done · n or Esc: cancel", x: 0, y: y + 1, style: style)
+        grid.put(" y mark done\(glyphs.separator)n or Esc: cancel", x: 0, y: y + 1, style: style)
         grid.put("[y/N]", x: width - 6, y: y, style: theme[.header])
     case .abandon:
         question("Abandon the run of \(open.runbook.id)? It is never resumed; nothing is undone.")
-        grid.put(" y abandon · n or Esc: cancel", x: 0, y: y + 1, style: style)
+        grid.put(" y abandon\(glyphs.separator)n or Esc: cancel", x: 0, y: y + 1, style: style)
         grid.put("[y/N]", x: width - 6, y: y, style: theme[.header])
     case .requestAccess(let role):
         question("\(open.runbook.id) needs role \(role); no grant is held.")
-        grid.put(" y request access now (access screen) · n run with your own credentials · Esc cancel", x: 0, y: y + 1, style: style, maxWidth: width)
+        grid.put(" y request access now (access screen)\(glyphs.separator)n run with your own credentials\(glyphs.separator)Esc cancel", x: 0, y: y + 1, style: style, maxWidth: width)
     case .help:
         question("Page the next person for help?", .header)
-        grid.put(" y yes, page them · n no", x: 0, y: y + 1, style: style)
+        grid.put(" y yes, page them\(glyphs.separator)n no", x: 0, y: y + 1, style: style)
         grid.put("[y/n]", x: width - 6, y: y, style: theme[.header])
     }
 }
