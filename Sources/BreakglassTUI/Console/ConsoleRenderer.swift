@@ -173,6 +173,18 @@ private struct ConsoleRenderer {
             return
         }
         var x = 1
+        // A text field takes the keys: its own hints, not the keymap's letters it would swallow.
+        if let field = state.fieldHints {
+            for hint in field {
+                let needed = TerminalText.width(hint.key) + 1 + TerminalText.width(hint.description)
+                if x + needed > width - 1 { break }
+                x += grid.put(hint.key, x: x, y: y, style: theme[.footerKey])
+                x += 1
+                x += grid.put(hint.description, x: x, y: y, style: theme[.footer])
+                x += 2
+            }
+            return
+        }
         let hints = state.keymap.footerHints(view: state.view, guided: state.guided, available: state.availableActions)
         for var hint in hints {
             // Esc closes the screen's inner level first; at the top of a screen it dismisses the banner.
@@ -265,10 +277,22 @@ private struct ConsoleRenderer {
         let shown = TerminalText.width(text) > room ? String(text.suffix(room)) : text
         x += grid.put(shown, x: x, y: y, style: theme[.text])
         grid.put(" ", x: x, y: y, style: theme[.selection])
+        // The line's own keys against the right edge, while they leave room for what is typed.
+        var right = width - 1
+        let keys = state.fieldHints ?? []
+        let keysWidth = keys.map { TerminalText.width($0.key) + 1 + TerminalText.width($0.description) }.reduce(0, +) + 2 * max(0, keys.count - 1)
+        if !keys.isEmpty, right - keysWidth > x + 12 {
+            var kx = right - keysWidth
+            right = kx - 2
+            for hint in keys {
+                kx += grid.put(hint.key, x: kx, y: y, style: theme[.footerKey]) + 1
+                kx += grid.put(hint.description, x: kx, y: y, style: theme[.muted]) + 2
+            }
+        }
         if let completions = line.completions, completions.count > 1 {
             let others = completions.enumerated().map { $0.offset == line.completionIndex ? "[\($0.element)]" : $0.element }
             let hint = "  " + others.joined(separator: " ")
-            grid.put(glyphs.sanitize(hint), x: x + 2, y: y, style: theme[.muted], maxWidth: max(0, width - x - 3))
+            grid.put(glyphs.sanitize(hint), x: x + 2, y: y, style: theme[.muted], maxWidth: max(0, right - x - 2))
         }
     }
 
