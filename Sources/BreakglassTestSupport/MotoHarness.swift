@@ -43,29 +43,6 @@ public enum MotoHarness {
 }
 
 extension LocalAWSServer {
-    /// Environment variables that point the AWS client and `breakglass` at this server as its
-    /// administrator, with no shared config files in play.
-    public func environment(region: String = "us-east-1", credentials: AWSCredentials? = nil) -> [String: String] {
-        let c = credentials ?? adminCredentials
-        var env = [
-            "AWS_ENDPOINT_URL": endpointURL, "AWS_ACCESS_KEY_ID": c.accessKeyID, "AWS_SECRET_ACCESS_KEY": c.secretAccessKey,
-            "AWS_REGION": region, "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-            "NO_PROXY": "127.0.0.1,localhost",
-        ]
-        if let t = c.sessionToken { env["AWS_SESSION_TOKEN"] = t }
-        return env
-    }
-
-    /// An AWS client for this server.
-    public func client(credentials: AWSCredentials? = nil) -> AWSClient {
-        let env = AWSEnvironment(variables: environment(credentials: credentials))
-        return AWSClient(
-            credentials: credentials ?? adminCredentials, endpoints: EndpointResolver(environment: env), transport: CurlTransport(),
-            journal: journal)
-    }
-}
-
-extension LocalAWSServer {
     /// Creates the IAM role `oncall`, which the administrator may assume, with `policy` as its
     /// inline policy, and a throwaway home whose `~/.aws/config` has a `base` profile (the
     /// administrator's keys) and an `oncall` profile that assumes the role with an MFA device

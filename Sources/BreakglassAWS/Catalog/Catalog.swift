@@ -106,6 +106,7 @@ public enum AWSCatalog {
         AWSOperation(.sqs, "PurgeQueue", mutates: true),
         AWSOperation(.sqs, "CreateQueue", mutates: true),
         AWSOperation(.sqs, "SendMessage", mutates: true),
+        AWSOperation(.sqs, "SendMessageBatch", mutates: true),
         // ReceiveMessage deletes nothing, but it hides what it returns from other consumers for the
         // visibility timeout and counts towards a redrive policy's maxReceiveCount: a change to the
         // queue, so it is a write (never re-sent, audited), though one that undoes itself.
@@ -122,6 +123,7 @@ public enum AWSCatalog {
         // IAM
         AWSOperation(.iam, "ListAccessKeys", mutates: false),
         AWSOperation(.iam, "GetRole", mutates: false),
+        AWSOperation(.iam, "GetUser", mutates: false),
         AWSOperation(.iam, "PutRolePolicy", mutates: true),
         AWSOperation(.iam, "CreateRole", mutates: true),
         AWSOperation(.iam, "CreateUser", mutates: true),

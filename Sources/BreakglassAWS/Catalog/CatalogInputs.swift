@@ -219,6 +219,7 @@ extension AWSCatalog {
         "sqs.CreateQueue": [.required("QueueName"), .optional("Attributes"), .optional("tags")],
         "sqs.SendMessage": [.required("QueueUrl"), .required("MessageBody"), .optional("DelaySeconds"), .optional("MessageAttributes"),
             .optional("MessageSystemAttributes"), .optional("MessageDeduplicationId"), .optional("MessageGroupId")],
+        "sqs.SendMessageBatch": [.required("QueueUrl"), .required("Entries")],
         "sqs.ReceiveMessage": [.required("QueueUrl"), .optional("AttributeNames"), .optional("MessageSystemAttributeNames"),
             .optional("MessageAttributeNames"), .optional("MaxNumberOfMessages"), .optional("VisibilityTimeout"),
             .optional("WaitTimeSeconds"), .optional("ReceiveRequestAttemptId")],
@@ -241,6 +242,7 @@ extension AWSCatalog {
         // AWS Identity and Access Management 2010-05-08
         "iam.ListAccessKeys": [.optional("UserName"), .optional("Marker"), .optional("MaxItems")],
         "iam.GetRole": [.required("RoleName")],
+        "iam.GetUser": [.optional("UserName")],
         "iam.PutRolePolicy": [.required("RoleName"), .required("PolicyName"), .required("PolicyDocument")],
         "iam.CreateRole": [.optional("Path"), .required("RoleName"), .required("AssumeRolePolicyDocument"), .optional("Description"),
             .optional("MaxSessionDuration"), .optional("PermissionsBoundary"), .optional("Tags")],

@@ -357,73 +357,18 @@ public enum AccessAgentLauncher {
     static func start(
         executable: String, socketPath: String, storePath: String, environment: [String: String], timeout: Duration
     ) throws(AccessAgentError) {
-        var ready: [Int32] = [0, 0]
-        guard pipe(&ready) == 0 else { throw .start("pipe(): \(String(cString: strerror(errno)))") }
-        _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(ready[1], F_SETFD, FD_CLOEXEC)
-        defer { close(ready[0]) }
-
         var env: [String: String] = [:]
         for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME"] { env[key] = environment[key] }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, ready[1], 3)
-        // Nothing else of ours: close every other descriptor this process has open now.
-        for fd in openDescriptors() where fd > 3 { posix_spawn_file_actions_addclose(&actions, fd) }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        #if os(Linux)
-        let setsid: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc 2.26), not imported by Swift's Glibc
-        #else
-        let setsid: Int32 = 0x400
-        #endif
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setsid))
-
         let args = [executable, "access", "agent", "--socket", socketPath, "--state", storePath, "--ready-fd", "3"]
-        let argv = args.map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
+        do {
+            let (_, line) = try DetachedProcess.spawn(executable: executable, arguments: args, environment: env, timeout: timeout)
+            guard line == "ready" || line == "running" else { throw AccessAgentError.start("the agent said: \(line)") }
+        } catch let error as DetachedProcess.SpawnError {
+            throw .start(error.message)
+        } catch let error as AccessAgentError {
+            throw error
+        } catch {
+            throw .start(String(describing: error))
         }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        close(ready[1])
-        guard spawned == 0 else { throw .start("\(executable): \(String(cString: strerror(spawned)))") }
-
-        let ms = Int32(clamping: DurationSyntax.milliseconds(timeout))
-        let line = UnixSocket.readLine(ready[0], milliseconds: ms, limit: 256)
-        var status: Int32 = 0
-        switch line {
-        case "ready"?, "running"?:
-            // A detached agent is reaped by whoever inherits it; an early exit is reaped here.
-            _ = waitpid(pid, &status, WNOHANG)
-        default:
-            if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGTERM) }
-            throw .start(line.map { "the agent said: \($0)" } ?? "it did not report ready within \(DurationSyntax.format(timeout))")
-        }
-    }
-
-    /// The descriptors this process has open.
-    static func openDescriptors() -> [Int32] {
-        #if os(Linux)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return names.compactMap { Int32($0) }.sorted()
-        #else
-        return Array(4..<256)
-        #endif
     }
 }

@@ -174,3 +174,26 @@ public final class LocalAWSServer: Sendable {
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 }
+
+extension LocalAWSServer {
+    /// Environment variables that point the AWS client and `breakglass` at this server as its
+    /// administrator, with no shared config files in play.
+    public func environment(region: String = "us-east-1", credentials: AWSCredentials? = nil) -> [String: String] {
+        let c = credentials ?? adminCredentials
+        var env = [
+            "AWS_ENDPOINT_URL": endpointURL, "AWS_ACCESS_KEY_ID": c.accessKeyID, "AWS_SECRET_ACCESS_KEY": c.secretAccessKey,
+            "AWS_REGION": region, "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+            "NO_PROXY": "127.0.0.1,localhost",
+        ]
+        if let t = c.sessionToken { env["AWS_SESSION_TOKEN"] = t }
+        return env
+    }
+
+    /// An AWS client for this server.
+    public func client(credentials: AWSCredentials? = nil) -> AWSClient {
+        let env = AWSEnvironment(variables: environment(credentials: credentials))
+        return AWSClient(
+            credentials: credentials ?? adminCredentials, endpoints: EndpointResolver(environment: env), transport: CurlTransport(),
+            journal: journal)
+    }
+}

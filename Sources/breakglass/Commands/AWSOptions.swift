@@ -14,7 +14,23 @@ struct AWSOptions: ParsableArguments {
     @Option(help: "MFA code: for the profile's role when it requires one (mfa_serial); for `access request`, for the break-glass role.")
     var mfaCode: String?
 
+    @Flag(help: "Work on the local sandbox (`breakglass sandbox up`): its endpoint, its operator's key, its configuration unless --config names one.")
+    var sandbox = false
+
     @OptionGroup var config: ConfigOptions
+
+    /// With `--sandbox`, this process's AWS environment becomes the sandbox's (its endpoint, its
+    /// operator's key, no shared config files) and the configuration the sandbox's unless `--config`
+    /// names one, so every command and every part of the console finds them the usual way. The key is
+    /// a loopback sandbox's; it stays in this process's memory.
+    func validate() throws {
+        guard sandbox else { return }
+        let record = try runningSandbox()
+        guard profile == nil else { throw ValidationError("--sandbox and --profile cannot be used together") }
+        for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] { unsetenv(name) }
+        for (name, value) in record.environment().variables { setenv(name, value, 1) }
+        if config.path == nil { setenv("BREAKGLASS_CONFIG", SandboxPaths().config, 1) }
+    }
 
     /// The configuration file's settings (the empty configuration when there is none). A broken
     /// file prints each problem as file:line:column and exits 2.
