@@ -74,6 +74,14 @@ struct AsciiGlyphTests {
         add("runbook typed", typed)
         add("runbook not started", { var s = runbookConsole(size: size); _ = s.openRunbook("rds-failover", incident: 12, now: fixedNow); return s }())
 
+        var form = purgeConsole(size: size)
+        _ = form.press(.char("n"))
+        _ = form.press(.tab)
+        add("runbook parameters", form)
+        var guidedForm = purgeConsole(guided: true, size: size)
+        _ = guidedForm.press(.enter)
+        add("guided parameters", guidedForm)
+
         // Access: the reason, the MFA code, a request in flight, a grant counting down.
         var reason = accessState(size: size)
         accessPress(&reason, .enter, .char("y"), .char("y"), .enter)

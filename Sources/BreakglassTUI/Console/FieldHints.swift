@@ -19,6 +19,13 @@ extension ConsoleState {
             return [FieldHint("Tab", "complete"), FieldHint("Enter", "run"), FieldHint("Esc", "cancel")]
         }
         guard overlay == nil, !layout.isTooSmall else { return nil }
+        if guided || view == .runbook, !runbook.showingPicker, let form = runbook.open?.form {
+            if guided {
+                let last = form.focus + 1 >= form.fields.count
+                return [FieldHint("Enter", last ? "start" : "next"), FieldHint("Esc", "back"), FieldHint("^U", "clear")]
+            }
+            return [FieldHint("Enter", "start"), FieldHint("Tab", "next field"), FieldHint("Esc", "cancel"), FieldHint("^U", "clear")]
+        }
         if guided || view == .runbook {
             switch runbook.prompt {
             case .confirmTyped?:

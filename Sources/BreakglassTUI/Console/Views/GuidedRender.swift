@@ -18,13 +18,19 @@ func renderGuided(_ state: ConsoleState, into grid: inout CellGrid, area: Screen
     var y = area.top + 1
     let steps = open.steps
     let i = min(open.shown, max(0, steps.count - 1))
-    let counter = steps.isEmpty ? "" : "Step \(i + 1) of \(steps.count) "
+    var counter = steps.isEmpty ? "" : "Step \(i + 1) of \(steps.count) "
+    if let form = open.form { counter = "Question \(form.focus + 1) of \(form.fields.count) " }
     grid.put(" " + glyphs.truncate(glyphs.sanitize(open.runbook.title), toWidth: width - TerminalText.width(counter) - 3),
         x: 0, y: y, style: theme[.header])
     grid.put(counter, x: width - TerminalText.width(counter), y: y, style: theme[.header])
     y += 1
     grid.fill(x: 1, y: y, width: width - 2, character: theme.glyphs.horizontal, style: theme[.muted])
     y += 2
+
+    if let form = open.form {
+        renderGuidedQuestion(form, into: &grid, top: y, bottom: area.bottom, margin: margin, width: width, theme: theme)
+        return
+    }
 
     // What the screen must keep for the button, the prompt and help.
     let reserved = 3 + 1 + 2 + 2
@@ -72,6 +78,48 @@ func renderGuided(_ state: ConsoleState, into grid: inout CellGrid, area: Screen
                 grid.put(line, x: 1, y: promptY + n, style: theme[role])
             }
         }
+    }
+}
+
+/// One of the parameter form's fields in plain words: what the runbook needs, the answer being
+/// typed, and what is wrong with it.
+private func renderGuidedQuestion(
+    _ form: RunbookParamForm, into grid: inout CellGrid, top: Int, bottom: Int, margin: Int, width: Int, theme: Theme
+) {
+    let glyphs = theme.glyphs
+    let field = form.fields[min(form.focus, form.fields.count - 1)]
+    let textWidth = width - 2 * margin
+    var y = top
+    var paragraphs: [(String, ThemeRole)] = [("Before it starts, this runbook needs some information from you.", .text)]
+    let name = glyphs.sanitize(field.name)
+    paragraphs.append((field.description.map { glyphs.sanitize($0) + " (" + name + ")" } ?? "What is the \(name)?", .header))
+    if let pattern = field.pattern { paragraphs.append(("The answer must match the pattern " + glyphs.sanitize(pattern) + ".", .muted)) }
+    if let value = field.defaultText { paragraphs.append(("Usually it is " + glyphs.sanitize(value) + "; that is already typed.", .muted)) }
+    for (n, paragraph) in paragraphs.enumerated() {
+        if n > 0 { y += 1 }
+        for line in glyphs.wrap(paragraph.0, toWidth: textWidth) where y < bottom - 5 {
+            grid.put(line, x: margin, y: y, style: theme[paragraph.1])
+            y += 1
+        }
+    }
+    y += 1
+    let room = max(1, textWidth - 3)
+    let text = glyphs.sanitize(field.text)
+    let shown = TerminalText.width(text) > room ? glyphs.ellipsis + String(text.suffix(max(0, room - TerminalText.width(glyphs.ellipsis)))) : text
+    let x = margin + grid.put("> ", x: margin, y: y, style: theme[.accent])
+    let w = grid.put(shown, x: x, y: y, style: theme[.text])
+    grid.put(" ", x: x + w, y: y, style: theme[.selection])
+    y += 2
+    if let error = field.error {
+        for line in glyphs.wrap("That is not right: " + glyphs.sanitize(error) + ".", toWidth: textWidth, maxLines: 2) where y < bottom {
+            grid.put(line, x: margin, y: y, style: theme[.error])
+            y += 1
+        }
+        y += 1
+    }
+    let last = form.focus + 1 >= form.fields.count
+    if y < bottom {
+        grid.put(last ? "Press Enter to start." : "Press Enter for the next question.", x: margin, y: y, style: theme[.muted], maxWidth: textWidth)
     }
 }
 

@@ -229,6 +229,11 @@ private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into 
         y += 1
     }
 
+    if let form = open.form {
+        renderParamForm(form, into: &grid, top: y, bottom: area.bottom, width: width, theme: theme)
+        return
+    }
+
     // The prompt (or the note) takes the last row(s); the detail gets what the list leaves.
     let bottomRows = state.runbook.prompt != nil ? 2 : (open.note != nil ? 1 : 0)
     let bottom = area.bottom - bottomRows
@@ -356,5 +361,58 @@ func renderPrompt(_ prompt: RunbookPrompt, _ open: OpenRunbook, into grid: inout
         question("Page the next person for help?", .header)
         grid.put(" y yes, page them\(glyphs.separator)n no", x: 0, y: y + 1, style: style)
         grid.put("[y/n]", x: width - 6, y: y, style: theme[.header])
+    }
+}
+
+
+/// The parameter form under the runbook's title: a line saying what it is, then each parameter's
+/// name and value (the cursor in the focused one), its description, pattern and default, and what
+/// is wrong with it. When the fields do not all fit, the window follows the focus.
+private func renderParamForm(_ form: RunbookParamForm, into grid: inout CellGrid, top: Int, bottom: Int, width: Int, theme: Theme) {
+    let glyphs = theme.glyphs
+    var y = top + 1
+    let intro = "A new run needs its parameters. Tab moves between them, Enter starts the run, Esc cancels."
+    for line in glyphs.wrap(intro, toWidth: width - 2, maxLines: 2) {
+        grid.put(line, x: 1, y: y, style: theme[.muted])
+        y += 1
+    }
+    y += 1
+    let nameWidth = min(20, max(8, form.fields.map { TerminalText.width(glyphs.sanitize($0.name)) }.max() ?? 0))
+    let valueX = 3 + nameWidth + 2
+    let room = max(1, width - valueX - 1)
+    func height(_ field: RunbookParamForm.Field) -> Int { 2 + (field.error == nil ? 0 : 1) }
+    // The first field drawn: the focused one must fit below it.
+    var first = 0
+    while first < form.focus, form.fields[first...form.focus].map(height).reduce(0, +) > bottom - y { first += 1 }
+    for (i, field) in form.fields.enumerated().dropFirst(first) {
+        guard y + 1 < bottom else { break }
+        let focused = i == form.focus
+        grid.put(focused ? ">" : " ", x: 1, y: y, style: theme[.accent])
+        grid.put(glyphs.truncate(glyphs.sanitize(field.name), toWidth: nameWidth), x: 3, y: y, style: theme[focused ? .accent : .header])
+        let text = glyphs.sanitize(field.text)
+        var shown = text
+        if TerminalText.width(text) > room - 1 {
+            // The end of a long value stays next to the cursor.
+            var tail = ""
+            for character in text.reversed() {
+                if TerminalText.width(tail) + TerminalText.width(String(character)) > room - 1 - TerminalText.width(glyphs.ellipsis) { break }
+                tail.insert(character, at: tail.startIndex)
+            }
+            shown = glyphs.ellipsis + tail
+        }
+        let w = grid.put(shown, x: valueX, y: y, style: theme[.text])
+        if focused { grid.put(" ", x: valueX + w, y: y, style: theme[.selection]) }
+        y += 1
+        var about: [String] = []
+        if let description = field.description { about.append(glyphs.sanitize(description)) }
+        if let pattern = field.pattern { about.append("must match " + glyphs.sanitize(pattern)) }
+        if let defaultText = field.defaultText { about.append("default " + glyphs.sanitize(defaultText)) }
+        if about.isEmpty { about.append("required") }
+        grid.put(glyphs.truncate(about.joined(separator: glyphs.separator), toWidth: room), x: valueX, y: y, style: theme[.muted])
+        y += 1
+        if let error = field.error, y < bottom {
+            grid.put(glyphs.truncate(glyphs.sanitize(error), toWidth: room), x: valueX, y: y, style: theme[.error])
+            y += 1
+        }
     }
 }

@@ -140,7 +140,7 @@ extension RunbookSource {
                 if found.grant != nil { return .held(role: role) }
                 return .missing(role: role, note: found.note ?? "no break-glass grant for \(role) is held")
             },
-            run: { id, incident, interaction, report in
+            run: { id, incident, given, interaction, report in
                 do {
                     let runbook = try find(id)
                     let existing = try runs.unfinished(runbook: id).last
@@ -150,12 +150,10 @@ extension RunbookSource {
                     }
                     var params: [String: AWSValue] = [:]
                     if existing == nil {
-                        switch RunbookParams.resolve(runbook, given: [:]) {
+                        switch RunbookParams.resolve(runbook, given: given) {
                         case .success(let values): params = values
                         case .failure(let problems):
-                            report(.failed(
-                                "\(id) needs parameters the console does not ask for: \(problems.problems.map(\.param).joined(separator: ", ")); "
-                                    + "start it once with `breakglass runbook run \(id) --param NAME=VALUE`, then resume it here"))
+                            report(.failed("\(id) cannot start: " + problems.problems.map { "\($0.param): \($0.message)" }.joined(separator: "; ")))
                             return
                         }
                     }
@@ -301,7 +299,7 @@ extension ConsoleLoop {
             source.asks.run {
                 inbox.push(.runbook(.grant(runbook: id, source.grant(role, id))))
             }
-        case .start(let id, let incident, let session):
+        case .start(let id, let incident, let session, let params):
             let asks = source.asks
             @Sendable func ask(_ question: RunbookAsk) async -> RunbookReply {
                 await asks.ask { token in inbox.push(.runbook(.asked(session: session, token: token, RunbookPayload(question)))) }
@@ -321,7 +319,7 @@ extension ConsoleLoop {
                 },
                 waitsForApproval: true)
             asks.run {
-                await source.run(id, incident, interaction) { report in
+                await source.run(id, incident, params, interaction) { report in
                     inbox.push(.runbook(.report(session: session, RunbookPayload(report))))
                 }
             }

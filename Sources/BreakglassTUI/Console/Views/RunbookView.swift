@@ -110,8 +110,9 @@ public enum RunbookViewEvent: Hashable, Sendable {
 public enum RunbookViewEffect: Hashable, Sendable {
     case loadCatalog
     case checkGrant(runbook: String, role: String)
-    /// Starts a new run of `runbook`, or resumes its unfinished one, reporting as `session`.
-    case start(runbook: String, incident: Int64?, session: Int)
+    /// Starts a new run of `runbook` with `params` (name -> text, over the defaults), or resumes its
+    /// unfinished one, reporting as `session`.
+    case start(runbook: String, incident: Int64?, session: Int, params: [String: String] = [:])
     case reply(token: UInt64, RunbookReply)
     /// Reads whether an outcome-unknown `do` took effect (never sends it).
     case verify(runbook: String, step: Int, RunbookPayload<RunbookStepState>, region: String, session: Int)
@@ -191,6 +192,8 @@ public struct OpenRunbook: Sendable {
     /// Guided mode: the step on screen (behind the run while the person reads a result).
     public var shown = 0
     public var help: GuidedHelp = .none
+    /// The parameters being typed before the first run, when they cannot all be defaults.
+    public var form: RunbookParamForm?
 
     init(runbook: Runbook, incident: Int64?) {
         self.runbook = runbook
@@ -252,9 +255,13 @@ public struct RunbookSource: Sendable {
     public var load: @Sendable () throws -> RunbookShelf
     /// Whether a grant covers `role` (asks the local access agent).
     public var grant: @Sendable (_ role: String, _ runbook: String) -> RunbookGrantStatus
-    /// Starts or resumes a run of `runbook` and drives it until it finishes or waits, asking
-    /// `interaction` and telling `report` as it goes. Never throws: failures are reported.
-    public var run: @Sendable (_ runbook: String, _ incident: Int64?, _ interaction: RunbookInteraction, _ report: @escaping @Sendable (RunbookRunReport) -> Void) async -> Void
+    /// Starts or resumes a run of `runbook` (a new one with `params`, name -> text, over the
+    /// defaults) and drives it until it finishes or waits, asking `interaction` and telling `report`
+    /// as it goes. Never throws: failures are reported.
+    public var run: @Sendable (
+        _ runbook: String, _ incident: Int64?, _ params: [String: String], _ interaction: RunbookInteraction,
+        _ report: @escaping @Sendable (RunbookRunReport) -> Void
+    ) async -> Void
     /// Reads whether step `step` of `runbook` took effect. Never sends the step.
     public var verify: @Sendable (_ runbook: String, _ step: Int, _ state: RunbookStepState, _ region: String) async -> RunbookVerification
     /// Gives up a stored run (not being driven).
@@ -266,7 +273,7 @@ public struct RunbookSource: Sendable {
 
     public init(
         load: @escaping @Sendable () throws -> RunbookShelf, grant: @escaping @Sendable (String, String) -> RunbookGrantStatus,
-        run: @escaping @Sendable (String, Int64?, RunbookInteraction, @escaping @Sendable (RunbookRunReport) -> Void) async -> Void,
+        run: @escaping @Sendable (String, Int64?, [String: String], RunbookInteraction, @escaping @Sendable (RunbookRunReport) -> Void) async -> Void,
         verify: @escaping @Sendable (String, Int, RunbookStepState, String) async -> RunbookVerification,
         abandon: @escaping @Sendable (Int64, String) throws -> RunbookRunState, escalate: @escaping @Sendable (Int64) throws -> String
     ) {
@@ -342,15 +349,23 @@ extension ConsoleState {
         return [.runbook(.reply(token: ask.token, .stop(reason)))]
     }
 
-    /// Starts (or resumes) the open runbook's run, unless it is already being driven.
-    private mutating func startRun() -> [ConsoleEffect] {
+    /// Starts (or resumes) the open runbook's run, unless it is already being driven. A first run
+    /// whose parameters cannot all be defaults opens the parameter form instead; the form starts it
+    /// with `params` once every field is right.
+    mutating func startRun(params: [String: String]? = nil) -> [ConsoleEffect] {
         guard var open = runbook.open, !open.isDriving, !open.isFinished else { return [] }
+        if params == nil, open.run == nil, RunbookParamForm.needed(open.runbook) {
+            if open.form == nil { open.form = RunbookParamForm(open.runbook) }
+            runbook.open = open
+            return []
+        }
         runbook.nextSession += 1
         open.session = runbook.nextSession
         open.phase = .starting
         open.note = nil
+        open.form = nil
         runbook.open = open
-        return [.runbook(.start(runbook: open.runbook.id, incident: open.incident, session: open.session))]
+        return [.runbook(.start(runbook: open.runbook.id, incident: open.incident, session: open.session, params: params ?? [:]))]
     }
 
     /// Runbook ids in the picker's order: those suggested for open incidents first (most severe
@@ -373,6 +388,7 @@ extension ConsoleState {
     }
 
     mutating func runbookKey(_ key: Key, now: Date) -> [ConsoleEffect]? {
+        if !runbook.showingPicker, let effects = paramFormKey(key, now: now) { return effects }
         guard let prompt = runbook.prompt else { return nil }
         return promptKey(key, prompt, now: now)
     }
@@ -876,6 +892,7 @@ extension ConsoleState {
     /// Guided mode's raw keys: an open prompt takes them all; the picker takes arrows, j/k and
     /// digits. Nothing here leads to another screen.
     mutating func guidedKey(_ key: Key, now: Date) -> [ConsoleEffect]? {
+        if let effects = paramFormKey(key, now: now) { return effects }
         if let prompt = runbook.prompt {
             if case .confirmTyped = prompt, key == .escape {
                 // The backup stays on the step: Esc only clears what was typed.
