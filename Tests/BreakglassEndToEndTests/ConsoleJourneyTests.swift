@@ -101,6 +101,73 @@ struct ConsoleJourneyTests {
         }
     }
 
+    /// The access screen finds a role's MFA device in the profile `--profile` names, as
+    /// `breakglass access request --profile` does; without it, in the default profile.
+    @Test(arguments: [([String](), "default-person"), (["--profile", "ops"], "ops-person")])
+    func theAccessScreensMFADeviceComesFromTheProfile(_ flags: [String], _ device: String) async throws {
+        try await MotoHarness.withServer { server in
+            let folder = NSTemporaryDirectory() + "bg-console-profile-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            try """
+                access:
+                  criteria: [A customer-facing alarm is in ALARM, The normal deploy or access path cannot fix it]
+                  roles:
+                    app-break-glass: { arn: "arn:aws:iam::111122223333:role/app-break-glass", mfa: true, max: 30m }
+
+                """.write(toFile: folder + "/breakglass.yaml", atomically: true, encoding: .utf8)
+            try """
+                [default]
+                region = us-east-1
+                mfa_serial = arn:aws:iam::111122223333:mfa/default-person
+                [profile ops]
+                region = us-east-1
+                mfa_serial = arn:aws:iam::111122223333:mfa/ops-person
+
+                """.write(toFile: folder + "/aws-config", atomically: true, encoding: .utf8)
+            try """
+                [default]
+                aws_access_key_id = AKIADEFAULTEXAMPLE
+                aws_secret_access_key = default-secret
+                [ops]
+                aws_access_key_id = AKIAOPSEXAMPLE
+                aws_secret_access_key = ops-secret
+
+                """.write(toFile: folder + "/aws-credentials", atomically: true, encoding: .utf8)
+            var env = ConsoleTests.terminalEnvironment()
+            env["AWS_ENDPOINT_URL"] = server.environment()["AWS_ENDPOINT_URL"]
+            env["AWS_CONFIG_FILE"] = folder + "/aws-config"
+            env["AWS_SHARED_CREDENTIALS_FILE"] = folder + "/aws-credentials"
+            let command = ([BreakglassBinary.path, "console", "--config", folder + "/breakglass.yaml", "--state", folder + "/state.db"] + flags)
+                .joined(separator: " ")
+            try Self.mfaDevice(command: command, env: env, device: device)
+        }
+    }
+
+    /// Synchronous, so the compiler's sendability pass stays out of the many closures.
+    static func mfaDevice(command: String, env: [String: String], device: String) throws {
+        let tmux = try TmuxSession(width: 100, height: 30, command: command, environment: env)
+        try tmux.waitFor(" 4 Access", timeout: 20)
+        try tmux.sendKeys("4")
+        try tmux.waitFor("Break-glass access: pick a role")
+        try tmux.sendKeys("Enter")
+        try tmux.waitFor("[ ] A customer-facing alarm is in ALARM")
+        try tmux.sendKeys("y")
+        try tmux.sendKeys("Space")
+        try tmux.waitFor("2 of 2 confirmed")
+        try tmux.sendKeys("Enter")
+        try tmux.waitFor("Why do you need it?")
+        try tmux.sendKeys("-l", "checking the profile")
+        try tmux.sendKeys("Enter")
+        try tmux.waitFor("How long?")
+        try tmux.sendKeys("Enter")
+        let screen = try tmux.waitFor("MFA code from arn:aws:iam::")
+        #expect(screen.contains("MFA code from arn:aws:iam::111122223333:mfa/\(device)"), "\(screen)")
+        try tmux.sendKeys("Escape", "Escape", "Escape", "Escape", "Escape")
+        try tmux.sendKeys("q")
+        #expect(try tmux.waitForExit() == 0)
+    }
+
     @Test func anUnknownContactIsAClearError() async throws {
         let folder = NSTemporaryDirectory() + "bg-as-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

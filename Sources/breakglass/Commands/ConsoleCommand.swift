@@ -79,7 +79,8 @@ struct ConsoleCommand: AsyncParsableCommand {
         }
         let wiring = ConsoleWiring(
             client: client, regions: regions, identity: identity, interval: interval, config: config, store: store,
-            storePath: state.path, pages: pages, guided: guidedMode, contact: contact, look: look, runbook: runbookID, incident: incident)
+            storePath: state.path, pages: pages, guided: guidedMode, contact: contact, look: look, runbook: runbookID, incident: incident,
+            profile: aws.profile)
         let status = await openConsole(wiring)
         if status != 0 { throw ExitCode(status) }
     }
@@ -104,6 +105,10 @@ struct ConsoleWiring: Sendable {
     /// The runbook to open first (`--runbook`), and the incident it is for (`--incident`).
     var runbook: String? = nil
     var incident: Int64? = nil
+    /// The shared-config profile named with `--profile`: the access screen looks up a role's MFA
+    /// device (`mfa_serial`) in it, as `breakglass access request --profile` does. Nil: the
+    /// configuration's `aws.profile`, then AWS_PROFILE, then "default".
+    var profile: String? = nil
 
     /// Guided mode with --guided, with `console.guided: true` in the configuration, or when the
     /// contact named by --as has `audience: backup`.

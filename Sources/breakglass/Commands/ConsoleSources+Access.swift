@@ -8,12 +8,13 @@ import Foundation
 
 /// The access screen's source: the configuration's roles and criteria, this user's agent beside the
 /// state file, and requests through `AccessBroker`. Without a state file the roles still show, and
-/// the screen says why nothing can be requested.
+/// the screen says why nothing can be requested. A role's MFA device comes from its `mfa_serial`,
+/// else from the profile `--profile` named (`wiring.profile`), else the usual profile choice.
 func consoleAccessSource(_ wiring: ConsoleWiring) -> AccessSource? {
     let config = wiring.config
     let client = wiring.client
     let region = wiring.regions.first ?? "us-east-1"
-    let (env, choice) = config.awsEnvironment(variables: ProcessInfo.processInfo.environment, commandLineProfile: nil)
+    let (env, choice) = config.awsEnvironment(variables: ProcessInfo.processInfo.environment, commandLineProfile: wiring.profile)
     var found: [String: String] = [:]
     for role in config.access.roles where role.mfa {
         found[role.id] = AccessBroker.mfaDevice(role: role, environment: env, profile: choice.name)
