@@ -24,6 +24,8 @@ public struct ConsoleOptions: Sendable {
     public var keymap: Keymap
     /// Guided mode, for the non-technical backup.
     public var guided: Bool
+    /// A tour shown over the console when it opens (`ConsoleTour`); none when empty.
+    public var tour: [TourPage] = []
 
     public init(
         identity: String, regions: [String], refreshInterval: TimeInterval = 15, themeName: String = "default",

@@ -290,6 +290,8 @@ extension ConsoleState {
                 overlay = nil
             }
             return []
+        case .tour(let page):
+            return tourKey(key, page: page)
         case .command(var line):
             switch line.edit(key, candidates: commandCandidates) {
             case .editing:

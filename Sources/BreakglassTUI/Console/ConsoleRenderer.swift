@@ -11,7 +11,7 @@ public func renderConsole(_ state: ConsoleState, theme: Theme, now: Date) -> Cel
     return renderer.grid
 }
 
-private struct ConsoleRenderer {
+struct ConsoleRenderer {
     let state: ConsoleState
     let theme: Theme
     let now: Date
@@ -54,6 +54,7 @@ private struct ConsoleRenderer {
         switch state.overlay {
         case .help(let offset): renderHelp(offset: offset)
         case .command(let line): renderCommandLine(line)
+        case .tour(let page): renderTour(page: page)
         case nil: break
         }
     }

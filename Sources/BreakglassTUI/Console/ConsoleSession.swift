@@ -19,6 +19,7 @@ public struct ConsoleSession: Sendable {
                 identity: options.identity, regions: options.regions, refreshInterval: options.refreshInterval,
                 size: size, now: now, pages: pages, guided: options.guided, keymap: options.keymap),
             theme: theme)
+        if !options.guided { state.startTour(options.tour) }
     }
 
     /// Tells the screens which sources are wired, before the first event: a screen without its

@@ -112,6 +112,8 @@ public struct ConsoleState: Sendable {
     public internal(set) var history: [ConsoleView] = []
     /// Help or the command line, drawn over the screen and taking every key while open.
     public internal(set) var overlay: ConsoleOverlay?
+    /// The pages of the tour (`startTour`), shown while `overlay` is `.tour`.
+    public internal(set) var tour: [TourPage] = []
     /// One line for the footer until the next key: the answer to a command ("unknown command").
     public internal(set) var message: ConsoleMessage?
     /// The keys, after `console.keys` in the configuration.
@@ -167,6 +169,8 @@ public enum ConsoleOverlay: Hashable, Sendable {
     /// The keys of the screen under it, from the keymap; scrolled by `offset` lines.
     case help(offset: Int)
     case command(CommandLineState)
+    /// A page of the tour of the keys (`ConsoleTour`).
+    case tour(page: Int)
 }
 
 /// A line for the footer: an answer, or a problem.
