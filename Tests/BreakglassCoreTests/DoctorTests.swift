@@ -34,6 +34,31 @@ struct DoctorTests {
         #expect(missing == [.fail("config", "x.yaml: --config names a file that does not exist", fix: "give --config the path of an existing configuration file")])
     }
 
+    // MARK: console
+
+    @Test func consoleThemeAndKeys() {
+        #expect(DoctorChecks.console(theme: nil, rebound: [], problems: []) == [.pass("console", "the default theme, the default keys")])
+        #expect(DoctorChecks.console(theme: "colorblind", rebound: ["quit", "help"], problems: [])
+            == [.pass("console", "theme colorblind, 2 actions rebound (quit, help)")])
+        let problems = [
+            SourceError("no theme named `neon`", at: SourceLocation(file: "b.yaml", line: 4, column: 10), field: FieldPath([.key("console"), .key("theme")])),
+            SourceError("unknown action `quitt`; did you mean `quit`?", at: SourceLocation(file: "b.yaml", line: 6, column: 5),
+                field: FieldPath([.key("console"), .key("keys"), .key("quitt")])),
+            SourceError("expected a colour", at: SourceLocation(file: "themes/neon.yaml", line: 2, column: 8), field: FieldPath([.key("roles"), .key("text")])),
+        ]
+        let failed = DoctorChecks.console(theme: "neon", rebound: ["quitt"], problems: problems)
+        #expect(failed.map(\.status) == [.fail, .fail, .fail])
+        #expect(failed.map(\.check) == ["console", "console", "console"])
+        #expect(failed.map(\.detail) == [
+            "b.yaml:4:10: console.theme: no theme named `neon`",
+            "b.yaml:6:5: console.keys.quitt: unknown action `quitt`; did you mean `quit`?",
+            "themes/neon.yaml:2:8: roles.text: expected a colour",
+        ])
+        #expect(failed[0].fix == "edit b.yaml at line 4, column 10 (themes: default, high-contrast, monochrome, colorblind, or a theme file; docs/THEMES.md)")
+        #expect(failed[1].fix == "edit b.yaml at line 6, column 5 (docs/CONSOLE.md lists the actions and key names)")
+        #expect(failed[2].fix?.hasPrefix("edit themes/neon.yaml at line 2, column 8") == true)
+    }
+
     // MARK: state
 
     @Test(arguments: [

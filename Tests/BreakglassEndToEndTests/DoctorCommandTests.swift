@@ -85,7 +85,7 @@ struct DoctorCommandTests {
         #expect(json.status == 0)
         let items = try #require(try JSON.decode(json.stdout).array)
         let checks = items.compactMap { $0["check"]?.string }
-        #expect(checks == ["config", "state folder", "state database", "terminal", "colours", "locale", "credentials", "runbooks", "role db", "contacts"])
+        #expect(checks == ["config", "state folder", "state database", "terminal", "colours", "locale", "credentials", "runbooks", "role db", "contacts", "console"])
         #expect(items.allSatisfy { ["PASS", "WARN"].contains($0["status"]?.string ?? "") })
         // Standard output is a pipe here, so the size cannot be checked.
         #expect(items.first { $0["check"]?.string == "terminal" }?["status"]?.string == "WARN")
@@ -133,6 +133,30 @@ struct DoctorCommandTests {
         let shipped = FileManager.default.currentDirectoryPath
         let example = try Self.doctor(["--config", shipped + "/docs/examples/breakglass.yaml", "--state", statePath], in: shipped, environment: env)
         #expect(example.stdout.contains("PASS  runbooks") && example.stdout.contains("all lint clean"), "\(example.stdout)")
+    }
+
+    /// `console.theme` and `console.keys` are checked as the console reads them: each problem at
+    /// file:line:column and field; a good theme and rebinding pass.
+    @Test func theConsolesThemeAndKeysAreChecked() throws {
+        let broken = Self.goodConfig + "\nconsole:\n  theme: neon\n  keys:\n    quitt: [q]\n    help: [f13]\n"
+        let (home, configPath, statePath, env) = try Self.setUp(config: broken)
+        let r = try Self.doctor(["--config", configPath, "--state", statePath], in: home.path, environment: env)
+        #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("FAIL  console") }
+        #expect(lines.count == 3, "\(r.stdout)")
+        #expect(lines.contains { $0.contains("\(configPath):15:10: console.theme:") && $0.contains("neon") }, "\(r.stdout)")
+        #expect(lines.contains { $0.contains("\(configPath):17:5: console.keys.quitt: unknown action `quitt`; did you mean `quit`?") }, "\(r.stdout)")
+        #expect(lines.contains { $0.contains("\(configPath):18:12: console.keys.help:") && $0.contains("f13") }, "\(r.stdout)")
+        #expect(lines.allSatisfy { $0.contains("Fix: edit \(configPath) at line") }, "\(r.stdout)")
+
+        // A theme file beside the config and a clean rebinding pass.
+        try FileManager.default.createDirectory(atPath: home.path + "/themes", withIntermediateDirectories: true)
+        let shipped = FileManager.default.currentDirectoryPath + "/themes/colorblind.yaml"
+        try FileManager.default.copyItem(atPath: shipped, toPath: home.path + "/themes/mine.yaml")
+        try (Self.goodConfig + "\nconsole:\n  theme: themes/mine.yaml\n  keys: { quit: [ctrl-q] }\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        let good = try Self.doctor(["--config", configPath, "--state", statePath], in: home.path, environment: env)
+        #expect(good.stdout.contains("PASS  console         theme themes/mine.yaml, 1 action rebound (quit)"), "\(good.stdout)")
+        #expect(!good.stdout.contains("FAIL"), "\(good.stdout)")
     }
 
     @Test func withoutAConfigFileItSaysWhereItLooked() throws {

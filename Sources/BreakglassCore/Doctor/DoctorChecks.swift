@@ -38,6 +38,30 @@ public enum DoctorChecks {
 
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
+    // MARK: - Console
+
+    /// The console's look from the configuration: `console.theme` names a theme that loads (a
+    /// built-in name or a theme file), and `console.keys` rebinds known actions to key names without
+    /// a key doing two things. `theme` is the configured name (nil: the built-in default), `rebound`
+    /// the actions `console.keys` names, `problems` what resolving them found: one FAIL each, at
+    /// `file:line:column: field` (in the theme file for a problem inside one).
+    public static func console(theme: String?, rebound: [String], problems: [SourceError]) -> [DoctorResult] {
+        guard problems.isEmpty else {
+            return problems.map { .fail("console", $0.description, fix: consoleFix(for: $0)) }
+        }
+        let look = theme.map { "theme \($0)" } ?? "the default theme"
+        let keys = rebound.isEmpty ? "the default keys" : count(rebound.count, "action") + " rebound (" + rebound.joined(separator: ", ") + ")"
+        return [.pass("console", look + ", " + keys)]
+    }
+
+    static func consoleFix(for error: SourceError) -> String {
+        let place = error.line > 0 ? "edit \(error.file) at line \(error.line), column \(error.column)" : "fix \(error.file)"
+        if error.field.description.hasPrefix("console.keys") {
+            return place + " (docs/CONSOLE.md lists the actions and key names)"
+        }
+        return place + " (themes: default, high-contrast, monochrome, colorblind, or a theme file; docs/THEMES.md)"
+    }
+
     // MARK: - State folder
 
     /// What `stat` says about a path.

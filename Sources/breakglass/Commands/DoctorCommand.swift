@@ -7,7 +7,7 @@ import Foundation
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check that this machine is ready for an incident: configuration, state folder, terminal, AWS credentials, access roles.",
+        abstract: "Check that this machine is ready for an incident: configuration, state folder, terminal, AWS credentials, access roles, console look.",
         discussion: """
             Prints one line per check: PASS, WARN or FAIL, the check, what was found and, when it did \
             not pass, what to do. Exits 1 when any check fails (warnings do not fail), 0 otherwise. \
@@ -56,11 +56,28 @@ struct DoctorCommand: AsyncParsableCommand {
             let profileSerial = (try? awsEnvironment.sharedFiles())?.value("mfa_serial", profile: choice.name)
             results += DoctorChecks.roles(l.config.access, profile: choice, profileMFASerial: profileSerial)
             results += DoctorChecks.contacts(l.config.contacts, environment: environment)
+            results += Self.consoleCheck(l, environment: environment)
         }
 
         let report = DoctorReport(results)
         print(output == .json ? report.json() : report.text())
         if report.hasFailure { throw ExitCode(1) }
+    }
+
+    /// `console.theme` and `console.keys` resolved exactly as the console resolves them (no
+    /// `--theme`), every problem at once.
+    static func consoleCheck(_ loaded: LoadedConfig, environment: [String: String]) -> [DoctorResult] {
+        var config = loaded.config
+        // As the console does: a theme path is relative to the configuration's folder.
+        if let file = loaded.found { config.file = file.displayPath }
+        var problems: [SourceError] = []
+        do {
+            _ = try ConsoleLook.resolve(theme: nil, config: config, environment: environment)
+        } catch {
+            problems = error.errors
+        }
+        return DoctorChecks.console(
+            theme: config.console.theme?.value, rebound: config.console.keys.map(\.action.value), problems: problems)
     }
 
     /// Opens the existing state database and checks its pages and its audit chain.
