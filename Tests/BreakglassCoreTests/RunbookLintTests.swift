@@ -378,10 +378,11 @@ struct RunbookLintTests {
         #expect(recorded.index == 1 && recorded.call?.operation.description == "ecs.DescribeServices")
     }
 
-    /// Defaults fit the demo's holiday-sale incident: every alarm a runbook waits for is one the demo
+    /// Defaults fit the demo's holiday-sale scenario: every alarm a runbook waits for is one the demo
     /// has (or DESIGN.md's prod-db-writer-health), and every runbook runs on its defaults alone.
     @Test func defaultsMatchTheDemoAndRenderWithoutAnyValueGiven() throws {
-        let alarms = Set(DemoSeed.alarms.map(\.name) + ["prod-db-writer-health"])
+        let demo = try ScenarioLoader.load(path: repositoryRoot.appendingPathComponent("scenarios/holiday-sale.yaml").path)
+        let alarms = Set(demo.resources.alarms.map(\.name) + ["prod-db-writer-health"])
         for runbook in try Self.shipped() {
             let params = try RunbookParams.resolve(runbook, given: [:]).get()
             let context = RunbookRenderContext(params: params)

@@ -342,8 +342,18 @@ public struct SandboxProvisioner: Sendable {
             "AlarmName": .string(a.name), "ActionsEnabled": false, "Namespace": .string(a.namespace), "MetricName": .string(a.metric), "Statistic": "Average",
             "Period": 60, "EvaluationPeriods": 1, "Threshold": .number(ScenarioCondition.show(a.threshold)), "ComparisonOperator": "GreaterThanThreshold",
         ], about: about)
-        let reason = a.reason.isEmpty ? "The sandbox scenario starts with this alarm \(a.state)." : a.reason
+        let reason = a.reason.isEmpty ? Self.reason(state: a.state, threshold: a.threshold) : a.reason
         _ = try await call("cloudwatch", "SetAlarmState", ["AlarmName": .string(a.name), "StateValue": .string(a.state), "StateReason": .string(reason)], about: about)
+    }
+
+    /// A reason worded as CloudWatch words its own, for an alarm the scenario gives none.
+    static func reason(state: String, threshold: Double) -> String {
+        let t = ScenarioCondition.show(threshold)
+        switch state {
+        case "ALARM": return "Threshold Crossed: 1 datapoint was greater than the threshold (\(t))."
+        case "INSUFFICIENT_DATA": return "Insufficient Data: 1 datapoint was unknown."
+        default: return "Threshold Crossed: 1 datapoint [0.0] was not greater than the threshold (\(t))."
+        }
     }
 
     // MARK: Faults

@@ -109,6 +109,8 @@ struct ConsoleWiring: Sendable {
     /// device (`mfa_serial`) in it, as `breakglass access request --profile` does. Nil: the
     /// configuration's `aws.profile`, then AWS_PROFILE, then "default".
     var profile: String? = nil
+    /// A tour of the keys shown when the console opens (`breakglass demo`).
+    var tour: [TourPage] = []
 
     /// Guided mode with --guided, with `console.guided: true` in the configuration, or when the
     /// contact named by --as has `audience: backup`.
@@ -130,9 +132,11 @@ struct ConsoleWiring: Sendable {
 func openConsole(_ wiring: ConsoleWiring) async -> Int32 {
     let fetcher = AlarmFetcher(client: wiring.client)
     let regions = wiring.regions
-    let options = ConsoleOptions(
+    var configured = ConsoleOptions(
         identity: wiring.identity, regions: regions, refreshInterval: wiring.interval, theme: wiring.look.theme,
         colorPolicy: wiring.look.colorPolicy, keymap: wiring.look.keymap, guided: wiring.guided)
+    configured.tour = wiring.tour
+    let options = configured
     let runbooks = consoleRunbookSource(wiring)
     let dependencies = ConsoleDependencies(
         fetchAlarms: { try await fetcher.list(regions: regions) },

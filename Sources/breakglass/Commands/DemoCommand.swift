@@ -11,12 +11,19 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Open the console on a local sandbox with a live incident. Needs moto_server; touches no real AWS.",
         discussion: """
             Starts moto_server on 127.0.0.1 (a free port, signature and IAM checks on), creates the \
-            holiday-sale incident's alarms through Breakglass's own AWS client — payment latency, the \
-            order queue backing up, the database overloaded — and opens the console on them. More \
-            alarms fire while you watch, and a built-in escalation plan opens incidents on them and \
-            pages the console (press a to acknowledge). Quitting stops the server; its log and the \
+            scenario's resources through Breakglass's own AWS client — by default the holiday-sale \
+            incident: payment latency, the order queue backing up, the database overloaded — and opens \
+            the console on them as the scenario's read-only on-call user. The scenario's faults unfold \
+            while you watch, the real watch daemon opens an incident and escalates it, and a short tour \
+            shows the keys. Break-glass access works as on AWS (any six digits pass as the MFA code); \
+            running the suggested runbook recovers the sandbox. Quitting stops the server; its log and the \
             demo's own state file are kept under the state folder ($XDG_STATE_HOME/breakglass/demo).
             """)
+
+    @Argument(help: "The scenario: an id from the scenarios folder, or a file. Default: holiday-sale.")
+    var scenario: String = ScenarioCatalog.defaultID
+
+    @OptionGroup var scenarios: ScenarioOptions
 
     @Option(help: "Seconds between background refreshes of the alarm list.")
     var interval: Double = 3
@@ -28,13 +35,17 @@ struct DemoCommand: AsyncParsableCommand {
             valueName: "file"))
     var statePath: String?
 
+    @Flag(help: "Skip the on-screen tour of the keys.")
+    var noTour = false
+
     func validate() throws {
         guard interval >= 1, interval <= 3600 else { throw ValidationError("--interval must be between 1 and 3600 seconds") }
     }
 
     func run() async throws {
         let logs = StatePaths.current().directory + "/demo"
-        FileHandle.standardError.write(Data("Starting the local sandbox (moto_server on 127.0.0.1)…\n".utf8))
+        let (loaded, scenarioPath) = try scenarios.load(scenario)
+        FileHandle.standardError.write(Data("Starting the local sandbox `\(loaded.id)` (moto_server on 127.0.0.1)…\n".utf8))
         let server: LocalAWSServer
         let store: Store
         do {
@@ -47,30 +58,47 @@ struct DemoCommand: AsyncParsableCommand {
             throw report(error)
         }
         defer { server.stop() }
-        let env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": server.endpointURL, "HOME": "/nonexistent"])
-        let client = AWSClient(
-            credentials: server.adminCredentials, endpoints: EndpointResolver(environment: env), transport: CurlTransport(),
-            journal: server.journal)
-        let regions = ["us-east-1", "eu-west-1"]
+        let admin = server.client()
+        let provisioner = SandboxProvisioner(client: admin, scenario: loaded)
+        let seed: SandboxSeed
         do {
-            try await DemoSeed.apply(client: client, region: "us-east-1")
-            try await DemoSeed.apply(DemoSeed.otherRegion, client: client, region: "eu-west-1")
+            seed = try await provisioner.seed()
         } catch {
             throw report(error)
         }
-        // The incident spreads while the console is open, so the live refresh has something to show.
-        let timeline = Task {
-            for step in DemoSeed.timeline {
-                try await Task.sleep(for: .seconds(step.after))
-                try? await DemoSeed.setState(step.alarm, step.state, reason: step.reason, client: client, region: "us-east-1")
-            }
-        }
-        defer { timeline.cancel() }
+        let record = SandboxRecord(
+            scenario: loaded.id, scenarioFile: scenarioPath, title: loaded.title, region: loaded.region, supervisorPID: getpid(), motoPID: server.pid,
+            port: server.port, motoLog: server.logPath, adminKeyID: server.adminCredentials.accessKeyID, adminSecret: server.adminCredentials.secretAccessKey,
+            adminARN: server.adminARN, seed: seed, started: Date())
         let config: BreakglassConfig
         do {
-            config = try ConfigLoader.parse(DemoPaging.configYAML, file: "demo (built in)")
+            let runbooks = ((scenarioPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/runbooks"
+            let dir = FileManager.default.fileExists(atPath: runbooks) ? runbooks : nil
+            let known = dir.map { d in Set(((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? []).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }) }
+            let text = SandboxConfig.yaml(record: record, scenario: loaded, runbooks: dir, paging: SandboxConfig.paging(runbooks: loaded.runbooks, knownRunbooks: known))
+            config = try ConfigLoader.parse(text, file: "demo (built in)")
         } catch {
             throw report(error)
+        }
+        // The console's parts that resolve AWS settings themselves (access, runbook runs) find the
+        // sandbox as the scenario's on-call user: the same environment `--sandbox` sets.
+        for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "BREAKGLASS_CONFIG"] { unsetenv(name) }
+        for (name, value) in record.environment().variables { setenv(name, value, 1) }
+        let operatorCredentials = seed.operatorCredentials ?? server.adminCredentials
+        let client = AWSClient(
+            credentials: operatorCredentials, endpoints: EndpointResolver(environment: record.environment()), transport: CurlTransport(),
+            journal: server.journal)
+
+        // The scenario unfolds while the console is open: faults on schedule, alarms clearing once fixed.
+        let engine = SandboxEngine(provisioner: provisioner, seed: seed)
+        let stopEngine = Mutex(false)
+        let engineLog = DemoPaging.logFile(logs + "/engine.log")
+        let started = ContinuousClock.now
+        let engineTask = Task {
+            await engine.run(
+                elapsed: { ContinuousClock.now - started }, sleep: { try await Task.sleep(for: $0) },
+                log: { event in engineLog?.write(Data("\(ISO8601.format(Date())) \(event)\n".utf8)) },
+                stop: { stopEngine.withLock { $0 } })
         }
         let incidents = IncidentStore(log: AuditLog(store: store))
         DemoPaging.resolveEarlierRuns(incidents, config: config)
@@ -78,25 +106,26 @@ struct DemoCommand: AsyncParsableCommand {
         // beside the sandbox's so it never writes over the console.
         let daemon: WatchDaemon
         do {
-            daemon = try DemoPaging.daemon(client: client, store: store, incidents: incidents, config: config, logFile: logs + "/watch.log")
+            daemon = try DemoPaging.daemon(client: admin, store: store, incidents: incidents, config: config, region: loaded.region, logFile: logs + "/watch.log")
         } catch {
             throw report(error)
         }
         let stopWatching = Mutex(false)
         let watch = Task {
-            // Start once the console is open: it shows pages written after it starts.
-            guard (try? await Task.sleep(for: .seconds(4))) != nil else { return }
             await daemon.run { stopWatching.withLock { $0 } || Task.isCancelled }
         }
-        defer { watch.cancel() }
         let pages = ConsolePages.source(consolePageSource(ConsolePageFeed(incidents: incidents), config: config))
-        let identity = "sandbox 127.0.0.1:\(server.port)"
-        let wiring = ConsoleWiring(
-            client: client, regions: regions, identity: identity, interval: interval, config: config, store: store,
-            storePath: statePath ?? logs + "/state.db", pages: pages, guided: false, contact: nil, look: ConsoleLook())
+        let identity = "\(seed.operatorName ?? "admin") @ sandbox 127.0.0.1:\(server.port)"
+        let look = ConsoleLook()
+        var wiring = ConsoleWiring(
+            client: client, regions: [loaded.region], identity: identity, interval: interval, config: config, store: store,
+            storePath: statePath ?? logs + "/state.db", pages: pages, guided: false, contact: nil, look: look)
+        if !noTour { wiring.tour = ConsoleTour.sandbox(keymap: look.keymap) }
         let status = await openConsole(wiring)
-        timeline.cancel()
+        stopEngine.withLock { $0 = true }
         stopWatching.withLock { $0 = true }
+        engineTask.cancel()
+        await engineTask.value
         await watch.value
         server.stop()
         if status != 0 { throw ExitCode(status) }
@@ -106,44 +135,34 @@ struct DemoCommand: AsyncParsableCommand {
 /// The demo's paging: a built-in escalation plan that the real watch daemon drives on the sandbox's
 /// alarms, so the console's page banner has pages.
 enum DemoPaging {
-    static let configYAML = """
-        contacts:
-          primary: { name: "Primary on-call" }
-          secondary: { name: "Secondary on-call" }
-        escalation:
-          demo:
-            stages:
-              - { notify: [primary], wait: 1m }
-              - { notify: [secondary], wait: 2m }
-        response:
-          - match: { alarm: "prod-payments-*" }
-            severity: 1
-            escalation: demo
-          - match: { alarm: "prod-api-*" }
-            severity: 2
-            escalation: demo
-        """
-
     /// Resolves incidents an earlier demo left open (only those on the demo's own plan), so this
     /// run's alarms open new ones and page again rather than joining them.
     static func resolveEarlierRuns(_ incidents: IncidentStore, config: BreakglassConfig) {
         let actor = AuditActor(user: "demo watch")
-        for incident in (try? incidents.list()) ?? [] where incident.plan == "demo" {
+        for incident in (try? incidents.list()) ?? [] where incident.plan == "sandbox" || incident.plan == "demo" {
             _ = try? incidents.act(incident.id, .resolve(by: "demo (a new run started)"), config: config, actor: actor, now: Date())
         }
     }
 
     /// `breakglass watch` on the sandbox: console pages only (the demo's contacts have no other
     /// channel), a short poll interval so the incident opens soon after its alarm fires.
-    static func daemon(client: AWSClient, store: Store, incidents: IncidentStore, config: BreakglassConfig, logFile: String) throws -> WatchDaemon {
-        FileManager.default.createFile(atPath: logFile, contents: nil, attributes: [.posixPermissions: 0o600])
-        let log = FileHandle(forWritingAtPath: logFile)
-        log?.seekToEndOfFile()
+    static func daemon(client: AWSClient, store: Store, incidents: IncidentStore, config: BreakglassConfig, region: String, logFile: String) throws -> WatchDaemon {
+        let log = Self.logFile(logFile)
         return try WatchDaemon(
             config: config, incidents: incidents, lease: WatchLease(store: store, period: 10),
-            settings: WatchSettings(regions: ["us-east-1"], interval: 5), source: AlarmFetcher(client: client),
+            settings: WatchSettings(regions: [region], interval: 5), source: AlarmFetcher(client: client),
             sender: { _ in ChannelSender(aws: nil, http: client.transport, environment: [:], smsRegion: nil) },
             actor: AuditActor(user: "demo watch"),
             log: { line in log?.write(Data("\(ISO8601.format(Date())) \(line)\n".utf8)) })
+    }
+
+    /// A log file (0600) opened for appending.
+    static func logFile(_ path: String) -> FileHandle? {
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        let handle = FileHandle(forWritingAtPath: path)
+        handle?.seekToEndOfFile()
+        return handle
     }
 }

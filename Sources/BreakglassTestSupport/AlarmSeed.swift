@@ -1,10 +1,10 @@
 import BreakglassAWS
+import BreakglassCore
 import Foundation
 
-/// The alarms of the demo: the seeds' holiday-sale incident. Payment latency spikes, the order queue
-/// backs up and the shared database is overloaded, while other services look healthy.
-///
-/// The sandbox issue replaces this with scenario files; until then this is the demo's data.
+/// Alarms for tests that only need alarms in moto (the demo and the sandbox use scenarios/*.yaml):
+/// the holiday-sale incident's. Payment latency spikes, the order queue backs up and the shared
+/// database is overloaded, while other services look healthy.
 public enum DemoSeed {
     public struct SeedAlarm: Sendable {
         public let name: String
@@ -63,28 +63,4 @@ public enum DemoSeed {
     public static func setState(_ name: String, _ state: AlarmState, reason: String, client: AWSClient, region: String) async throws(AWSError) {
         _ = try await client.json(.cloudwatch, "SetAlarmState", ["AlarmName": .string(name), "StateValue": .string(state.rawValue), "StateReason": .string(reason)], region: region, mutating: true)
     }
-}
-
-extension DemoSeed {
-    /// A second region, so the console shows that it watches more than one.
-    public static let otherRegion: [SeedAlarm] = [
-        SeedAlarm(name: "prod-eu-api-latency", namespace: "AWS/ApplicationELB", metric: "TargetResponseTime", threshold: 1, state: .ok,
-                  reason: "Threshold Crossed: 1 datapoint [0.34] was not greater than the threshold (1.0).")
-    ]
-
-    public struct Change: Sendable {
-        /// Seconds after the previous change.
-        public let after: Double
-        public let alarm: String
-        public let state: AlarmState
-        public let reason: String
-    }
-
-    /// How the incident develops during the demo: the database's trouble reaches the API.
-    public static let timeline: [Change] = [
-        Change(after: 20, alarm: "prod-api-5xx-rate", state: .alarm,
-               reason: "Threshold Crossed: 2 datapoints [182.0, 240.0] were greater than the threshold (50.0)."),
-        Change(after: 25, alarm: "prod-db-deadlocks", state: .alarm,
-               reason: "Threshold Crossed: 1 datapoint [37.0] was greater than the threshold (5.0)."),
-    ]
 }
