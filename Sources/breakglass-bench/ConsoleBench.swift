@@ -279,7 +279,7 @@ struct TerminalResult {
     var inPlace: Stats
     /// Bytes for the frame after a refresh in which an alarm off screen entered ALARM (top of the list).
     var entering: Stats
-    /// Bytes for the frame that says a refresh started (the "refreshing…" indicator).
+    /// Bytes for the frame that says a refresh started (the refresh mark before "updated").
     var refreshStart: Stats
     /// Bytes for `j` (the selection moves down a row).
     var key: Stats
@@ -355,7 +355,7 @@ struct ConsoleBenchReport {
             let size = "\(t.width)x\(t.height)"
             rows.append(("bytes: one alarm changes state in place, \(size)", t.inPlace.text(0), "≤ 300", met(t.inPlace.median <= Self.bytesTarget)))
             rows.append(("bytes: one alarm enters ALARM (rows move), \(size)", t.entering.text(0), "≤ 300", met(t.entering.median <= Self.bytesTarget)))
-            rows.append(("  bytes: \"refreshing…\" when a refresh starts, \(size)", t.refreshStart.text(0), "", ""))
+            rows.append(("  bytes: the refresh mark when a refresh starts, \(size)", t.refreshStart.text(0), "", ""))
             rows.append(("  bytes: key j, \(size)", t.key.text(0), "", ""))
             rows.append(("  bytes per second, idle, clock running, \(size)", String(format: "%.0f", t.idlePerSecond), "", ""))
             rows.append(("  bytes: start to the loaded screen, \(size)", "\(t.firstFrame)", "", ""))

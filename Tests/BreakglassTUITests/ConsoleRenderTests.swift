@@ -54,7 +54,7 @@ struct ConsoleRenderTests {
         #expect(grid.text(x: columns.regionX, y: 3, width: 6) == "REGION")
         #expect(lines[6].hasPrefix("> ALARM  checkout-api-5xx-rate"))
         #expect(grid.text(x: columns.regionX, y: 6, width: 9) == "us-east-1")
-        #expect(lines[35].contains("updated 22:13:20 UTC · next refresh in 12s"))
+        #expect(lines[35].contains("updated 22:13:20 UTC · refreshed every 15s"))
         #expect(lines[36].hasPrefix(" ALARM checkout-api-5xx-rate  in ALARM for 3h05m · us-east-1 · AWS/ApplicationELB HTTPCode_Target_5XX_Count"))
         #expect(lines[37].hasPrefix(" Threshold Crossed: 1 datapoint [12.5]"))
     }
@@ -100,7 +100,29 @@ struct ConsoleRenderTests {
         let lines = try render(state, now: fixedNow.addingTimeInterval(31), snapshot: "console-failed-nodata-80x24").textLines()
         #expect(lines[5].hasPrefix("  Could not load alarms yet"))
         #expect(lines[22].hasPrefix(" refresh failed 22:13:20: could not connect: timed out — retrying now "))
-        #expect(lines[2].contains("refreshing…"))
+        #expect(lines[2].hasSuffix(" ↻ refresh failed "), "the mark says a retry is in flight")
+    }
+
+    /// A refresh starting and ending changes one cell of the frame (the mark before "updated"), at
+    /// 80×24 and at 200×60 (which has the status line): nothing else is rewritten for it.
+    @Test(arguments: [TerminalSize(width: 80, height: 24), TerminalSize(width: 200, height: 60)])
+    func aRefreshChangesOneCell(_ size: TerminalSize) {
+        var state = loadedState(mixedAlarms(), size: size, identity: identity)
+        let before = renderConsole(state, theme: .default, now: fixedNow)
+        _ = reduce(&state, .key(.char("R")), now: fixedNow)
+        #expect(state.refreshInFlight)
+        let during = renderConsole(state, theme: .default, now: fixedNow)
+        var changed: [(Int, Int)] = []
+        for y in 0..<size.height {
+            for x in 0..<size.width where before[x, y] != during[x, y] { changed.append((x, y)) }
+        }
+        #expect(changed.count == 1, "\(changed)")
+        if let (x, y) = changed.first {
+            #expect(y == 2 && during[x, y].text == "↻" && before[x, y].text == " ")
+            #expect(during.rowText(2).hasSuffix("↻ updated 0s ago  1/34 "))
+        }
+        _ = reduce(&state, .alarmsLoaded(mixedAlarms()), now: fixedNow)
+        #expect(renderConsole(state, theme: .default, now: fixedNow) == before, "and back when it ends")
     }
 
     @Test(arguments: [(60, 20), (79, 24), (80, 23), (20, 5), (1, 1), (0, 0)])

@@ -196,14 +196,17 @@ public struct LineGlyphs: Hashable, Sendable {
     public var dot: String
     public var ellipsis: String
     public var times: String
+    /// One cell beside "updated 12s ago" while a refresh is in flight ("↻", ASCII "*"): the words
+    /// stay put, so a refresh costs the terminal a cell, not a line.
+    public var busy: String
 
     public static let unicode = LineGlyphs(
         horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘", full: "█",
-        levels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], dash: "—", dot: "·", ellipsis: "…", times: "×")
+        levels: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], dash: "—", dot: "·", ellipsis: "…", times: "×", busy: "↻")
     /// For terminals without line drawing (vt100, some `linux` consoles).
     public static let ascii = LineGlyphs(
         horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+", full: "#",
-        levels: ["_", ".", ",", "-", "~", "=", "*", "#"], dash: "-", dot: "|", ellipsis: "...", times: "x")
+        levels: ["_", ".", ",", "-", "~", "=", "*", "#"], dash: "-", dot: "|", ellipsis: "...", times: "x", busy: "*")
 
     /// The dot with a space each side: what separates the parts of a line.
     public var separator: String { " " + dot + " " }
@@ -221,6 +224,7 @@ public struct LineGlyphs: Hashable, Sendable {
             case "·": out += dot
             case "…": out += ellipsis
             case "×": out += times
+            case "↻": out += busy
             case "→": out += "->"
             case "←": out += "<-"
             case "↑": out += "^"

@@ -37,19 +37,23 @@ struct AlarmsRenderer {
     var width: Int { grid.width }
     var glyphs: LineGlyphs { theme.glyphs }
 
+    /// The age of the alarms shown, after a one-cell mark that is `LineGlyphs.busy` while a refresh
+    /// is in flight: the words do not change when a refresh starts or ends, so the terminal is sent
+    /// one cell each time instead of the words.
     func refreshIndicator() -> String {
+        let mark = state.refreshInFlight ? glyphs.busy : " "
         switch state.refresh {
         case .neverLoaded, .loading: return "loading\(glyphs.ellipsis)"
-        case _ where state.refreshInFlight: return "refreshing\(glyphs.ellipsis)"
-        case .loaded(let at): return "updated " + CompactDuration.format(now.timeIntervalSince(at)) + " ago"
-        case .failed: return "refresh failed"
+        case .loaded(let at): return mark + " updated " + CompactDuration.format(now.timeIntervalSince(at)) + " ago"
+        case .failed: return mark + " refresh failed"
         }
     }
 
     // MARK: Counts and header
 
     /// The counts by state, then the filter ("filter: TEXT · N of M", with a cursor while typing);
-    /// on the right, the refresh state and the selection's position among the rows shown.
+    /// on the right, the refresh mark, the alarms' age and the selection's position among the rows
+    /// shown.
     mutating func renderCounts() {
         let y = layout.countsRow
         guard state.refresh.lastLoaded != nil else {
@@ -284,10 +288,10 @@ struct AlarmsRenderer {
         case .neverLoaded, .loading:
             return "loading alarms\(glyphs.ellipsis)"
         case .loaded(let at), .failed(_, _, .some(let at)):
+            // When the next refresh comes follows from these two (it is `interval` after the update),
+            // so the line stays the same between refreshes: no countdown rewritten every second.
             let count = "\(state.alarms.count) alarm\(state.alarms.count == 1 ? "" : "s")"
-            if state.refreshInFlight { return "\(count)\(glyphs.separator)updated \(ConsoleFormat.clock(at)) UTC\(glyphs.separator)refreshing\(glyphs.ellipsis)" }
-            let wait = max(0, state.nextRefreshAt.timeIntervalSince(now).rounded(.up))
-            return "\(count)\(glyphs.separator)updated \(ConsoleFormat.clock(at)) UTC\(glyphs.separator)next refresh in \(CompactDuration.format(wait))"
+            return "\(count)\(glyphs.separator)updated \(ConsoleFormat.clock(at)) UTC\(glyphs.separator)refreshed every \(CompactDuration.format(state.refreshInterval))"
         case .failed(_, _, nil):
             return ""
         }
