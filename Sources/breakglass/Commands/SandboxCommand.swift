@@ -185,8 +185,10 @@ func writeConfig(record: SandboxRecord, scenario: Scenario, scenarioPath: String
 
 /// Stops a sandbox by its pids and removes what says it runs; keeps its logs and audit trail.
 func stopSandbox(_ record: SandboxRecord, paths: SandboxPaths) {
-    DetachedProcess.stop(record.supervisorPID)
+    // moto_server first: a supervisor in the middle of a turn (a fault sending hundreds of messages)
+    // then fails its next call at once and sees the stop, instead of running out the grace period.
     DetachedProcess.stop(record.motoPID)
+    DetachedProcess.stop(record.supervisorPID)
     try? SandboxProfile.uninstall(path: SandboxProfile.configPath())
     for file in [paths.record, paths.engine, paths.config] { try? FileManager.default.removeItem(atPath: file) }
 }
@@ -403,9 +405,7 @@ struct SandboxServeCommand: AsyncParsableCommand {
     /// Turns the engine every two seconds (sooner when a fault is due) until told to stop; starts
     /// over when `sandbox seed` raises the record's epoch.
     func serve(record: SandboxRecord, scenario: Scenario, client: AWSClient, paths: SandboxPaths) async {
-        FileManager.default.createFile(atPath: paths.engineLog, contents: nil, attributes: [.posixPermissions: 0o600])
-        let log = FileHandle(forWritingAtPath: paths.engineLog)
-        log?.seekToEndOfFile()
+        let log = DemoPaging.logFile(paths.engineLog)
         var current = record
         var scenario = scenario
         var engine = SandboxEngine(provisioner: SandboxProvisioner(client: client, scenario: scenario), seed: record.seed)
