@@ -38,6 +38,9 @@ struct AsciiGlyphTests {
         var failed = alarms
         _ = reduce(&failed, .alarmsFailed("ThrottlingException: Rate exceeded — slow down"), now: fixedNow)
         add("alarms failed", failed)
+        var refreshing = alarms
+        _ = reduce(&refreshing, .key(.char("R")), now: fixedNow)
+        add("alarms refreshing", refreshing)
         var loading = ConsoleState(identity: "AKIAEXAMPLE", regions: ["us-east-1"], size: size, now: fixedNow)
         _ = reduce(&loading, .tick, now: fixedNow)
         add("alarms loading", loading)
@@ -164,6 +167,9 @@ struct AsciiGlyphTests {
         let alarms = renderConsole(loadedState(mixedAlarms()), theme: Self.ascii, now: fixedNow).textLines()
         #expect(alarms[2].hasPrefix(" 3 ALARM | 1 INSUF | 30 OK"))
         // A cut name ends in "...".
+        var refreshing = loadedState(mixedAlarms())
+        _ = reduce(&refreshing, .key(.char("R")), now: fixedNow)
+        #expect(renderConsole(refreshing, theme: Self.ascii, now: fixedNow).rowText(2).hasSuffix("* updated 0s ago  1/34 "))
         let long = loadedState([alarm(String(repeating: "very-long-alarm-name-", count: 6), .alarm)])
         #expect(renderConsole(long, theme: Self.ascii, now: fixedNow).textLines().contains { $0.contains("very-long-alarm-name-...") || $0.contains("-...") })
         let small = ConsoleState(identity: "x", regions: [], size: TerminalSize(width: 60, height: 20), now: fixedNow)

@@ -41,7 +41,7 @@ public struct RunbookParamForm: Hashable, Sendable {
         return false
     }
 
-    /// What is wrong with field `index`'s value for `runbook`, in words for the person typing it;
+    /// What is wrong with `field`'s value for `runbook`, in words for the person typing it;
     /// nil when it is fine.
     static func problem(_ field: Field, in runbook: Runbook) -> String? {
         guard let param = runbook.param(field.name) else { return "runbook \(runbook.id) has no parameter `\(field.name)`" }
