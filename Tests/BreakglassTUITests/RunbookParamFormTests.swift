@@ -152,6 +152,39 @@ struct RunbookParamFormTests {
         #expect(state.form?.fields[0].text == "", "a new form starts from the defaults")
     }
 
+    /// A runbook that needs a grant: the parameters come first, then the offer of access, whose
+    /// session policy is derived for the values typed.
+    @Test
+    func theFormComesBeforeTheAccessOfferAndItsValuesGoToThePolicy() {
+        let guarded = testRunbook("""
+            id: queue-purge-guarded
+            title: Purge a stuck queue under a grant
+            access: app-break-glass
+            params:
+              queue: { description: The queue to purge }
+              stage: { default: prod }
+            steps:
+              - say: Check the dead-letter queue first.
+            """)
+        var state = runbookConsole(shelf: RunbookShelf(runbooks: [guarded], problems: [], contacts: []))
+        _ = state.openRunbook("queue-purge-guarded", incident: nil, now: fixedNow)
+        _ = state.send(.grant(runbook: "queue-purge-guarded", .missing(role: "app-break-glass", note: "no grant held")))
+        _ = state.press(.char("n"))
+        #expect(state.form != nil, "the parameters are asked for first")
+        #expect(state.runbook.prompt == nil)
+        _ = state.type("orders-dlq")
+        #expect(state.press(.enter) == [])
+        #expect(state.form == nil)
+        #expect(state.runbook.prompt == .requestAccess(role: "app-break-glass"))
+        _ = state.press(.char("y"))
+        #expect(state.view == .access)
+        #expect(state.access.params == ["queue": "orders-dlq", "stage": "prod"])
+        // Back on the runbook, n starts the run with the same values, without asking again.
+        _ = state.press(.char("3"))
+        let effects = state.press(.char("n"))
+        #expect(effects == [.runbook(.start(runbook: "queue-purge-guarded", incident: nil, session: 1, params: ["queue": "orders-dlq", "stage": "prod"]))])
+    }
+
     @Test
     func resizeAndRedrawStillWork() {
         var state = purgeConsole()

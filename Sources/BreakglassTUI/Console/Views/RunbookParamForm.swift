@@ -65,8 +65,9 @@ public struct RunbookParamForm: Hashable, Sendable {
 extension ConsoleState {
     /// A key while the parameter form is open: it takes every key. Characters type into the field
     /// with the cursor, Backspace deletes, Ctrl-U clears, Tab/Down and Shift-Tab/Up move between
-    /// fields (checking the one left), Enter checks every field and starts the run when all are
-    /// right (in guided mode it goes on to the next field first), Esc closes the form (in guided
+    /// fields (checking the one left), Enter checks every field and, when all are right, goes on
+    /// as `n` does: access first if the runbook needs a grant none covers, else the run (in guided
+    /// mode Enter goes on to the next field first), Esc closes the form (in guided
     /// mode it goes back a field: there is no way out of the runbook but quitting).
     mutating func paramFormKey(_ key: Key, now: Date) -> [ConsoleEffect]? {
         guard let open = runbook.open, var form = open.form else { return nil }
@@ -108,7 +109,9 @@ extension ConsoleState {
                 break
             }
             runbook.open?.form = nil
-            return startRun(params: form.values)
+            runbook.open?.params = form.values
+            // On the runbook screen, the run may still need access first (goOn offers it).
+            return guided ? startRun() : goOn(now: now)
         case .resize, .ctrl("l"):
             return nil
         default:

@@ -194,6 +194,9 @@ public struct OpenRunbook: Sendable {
     public var help: GuidedHelp = .none
     /// The parameters being typed before the first run, when they cannot all be defaults.
     public var form: RunbookParamForm?
+    /// What the form gave (name -> text): the new run's parameters, and the session policy's when
+    /// access is requested for it.
+    public var params: [String: String]?
 
     init(runbook: Runbook, incident: Int64?) {
         self.runbook = runbook
@@ -352,20 +355,25 @@ extension ConsoleState {
     /// Starts (or resumes) the open runbook's run, unless it is already being driven. A first run
     /// whose parameters cannot all be defaults opens the parameter form instead; the form starts it
     /// with `params` once every field is right.
-    mutating func startRun(params: [String: String]? = nil) -> [ConsoleEffect] {
+    mutating func startRun() -> [ConsoleEffect] {
         guard var open = runbook.open, !open.isDriving, !open.isFinished else { return [] }
-        if params == nil, open.run == nil, RunbookParamForm.needed(open.runbook) {
-            if open.form == nil { open.form = RunbookParamForm(open.runbook) }
-            runbook.open = open
-            return []
-        }
+        if openParamFormIfNeeded() { return [] }
         runbook.nextSession += 1
         open.session = runbook.nextSession
         open.phase = .starting
         open.note = nil
         open.form = nil
         runbook.open = open
-        return [.runbook(.start(runbook: open.runbook.id, incident: open.incident, session: open.session, params: params ?? [:]))]
+        return [.runbook(.start(runbook: open.runbook.id, incident: open.incident, session: open.session, params: open.params ?? [:]))]
+    }
+
+    /// Opens the parameter form when a new run is next and its parameters are not known yet (some
+    /// cannot be defaults, and the form has not given them); says whether it did.
+    mutating func openParamFormIfNeeded() -> Bool {
+        guard var open = runbook.open, open.run == nil, open.params == nil, RunbookParamForm.needed(open.runbook) else { return false }
+        if open.form == nil { open.form = RunbookParamForm(open.runbook) }
+        runbook.open = open
+        return true
     }
 
     /// Runbook ids in the picker's order: those suggested for open incidents first (most severe
@@ -462,9 +470,12 @@ extension ConsoleState {
                 runbook.prompt = nil
                 runbook.open?.accessOffered = true
                 guard let open = runbook.open else { return [] }
-                let params = open.runbook.params.reduce(into: [String: String]()) { out, p in
+                // The session policy is derived for the values the run will have: the form's over
+                // the defaults.
+                var params = open.runbook.params.reduce(into: [String: String]()) { out, p in
                     if let value = p.defaultValue.flatMap(Self.scalarText) { out[p.name] = value }
                 }
+                params.merge(open.params ?? [:]) { _, typed in typed }
                 return openAccess(role: role, runbook: open.runbook.id, params: params, now: now)
             }
             if key == .char("n") || key == .char("N") {
@@ -574,9 +585,9 @@ extension ConsoleState {
         access.held.map { $0.role == role && $0.expires > now } ?? false
     }
 
-    /// `n` or Enter on an open runbook: start or resume the run, read past a `say`, or open the
-    /// confirmation the driver waits for.
-    private mutating func goOn(now: Date) -> [ConsoleEffect] {
+    /// `n` or Enter on an open runbook: start or resume the run (asking for its parameters first,
+    /// then offering access), read past a `say`, or open the confirmation the driver waits for.
+    mutating func goOn(now: Date) -> [ConsoleEffect] {
         guard let open = runbook.open else { return [] }
         switch open.phase {
         case .idle, .stopped:
@@ -584,6 +595,8 @@ extension ConsoleState {
                 message = ConsoleMessage("run \(open.run.map { String($0.id) } ?? "") is \(open.run?.status.rawValue ?? "finished")")
                 return []
             }
+            // The parameters first: the session policy of a grant requested next is derived for them.
+            if openParamFormIfNeeded() { return [] }
             // A grant made since the runbook was opened (on the access screen, or by
             // `breakglass access request` elsewhere) covers it too: the access screen polls the agent.
             if case .missing(let role, _)? = open.grant, !open.accessOffered, !grantHeld(role, now: now) {
