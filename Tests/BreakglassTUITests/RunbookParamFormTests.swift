@@ -313,6 +313,28 @@ struct RunbookParamFormRunTests {
             while loop.code == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(loop.code == 0)
             await source.finish()
+            #expect(try RunbookRunStore(store: store).load(1)?.run.status == .waiting, "stored, waiting at the say")
+
+            // A second console cannot know of the stored run before starting: its form's values are
+            // not used for the resumed run, and it says so.
+            let again = RunbookSource.live(
+                shelf: { RunbookShelf(runbooks: [runbook]) }, store: store, client: server.client(), region: "us-east-1", config: BreakglassConfig(),
+                actor: AuditActor.current(), grant: { _ in (nil, nil) })
+            let second = try RunbookSourceMotoTests.Loop(source: again)
+            second.backend.press(.char("3"))
+            try #require(await second.frame(containing: "> test-greet") != nil)
+            second.backend.press(.enter)
+            second.backend.press(.char("n"))
+            try #require(await second.frame(containing: "A new run needs its parameters.") != nil)
+            for c in "bob" { second.backend.press(.char(c)) }
+            second.backend.press(.enter)
+            let resumed = try #require(await second.frame(containing: "resumed with the parameters it started with"), "\(second.backend.lastGrid?.textLines() ?? [])")
+            #expect(resumed.joined(separator: "\n").contains("Hello ann, 2 times."))
+            #expect(try RunbookRunStore(store: store).load(1)?.run.params["who"] == .string("ann"))
+            second.backend.press(.char("q"))
+            let end = Date() + 10
+            while second.code == nil, Date() < end { try await Task.sleep(for: .milliseconds(20)) }
+            await again.finish()
         }
     }
 }

@@ -165,7 +165,12 @@ extension RunbookSource {
                         runbook, runs: runs, existing: existing?.run, params: params, region: region,
                         incident: existing?.run.incident ?? incident.map(String.init), grant: held.grant, client: base, actor: who, log: log,
                         interaction: interaction, progress: { report(.progress($0)) })
-                    report(.started(start.run, resumed: start.resumed, note: held.grant == nil ? held.note : nil))
+                    // A stored unfinished run resumes with the parameters it started with: say so
+                    // when the form gave others, rather than let them seem used.
+                    let unused = start.resumed && !given.isEmpty
+                        ? "run \(start.run.id) resumed with the parameters it started with; the ones typed were not used" : nil
+                    let notes = [held.grant == nil ? held.note : nil, unused].compactMap { $0 }
+                    report(.started(start.run, resumed: start.resumed, note: notes.isEmpty ? nil : notes.joined(separator: "; ")))
                     report(.finished(await start.driver.drive(start.run)))
                 } catch let error as RunbookEngineError {
                     report(.failed(error.message))
