@@ -104,7 +104,7 @@ struct ConsoleTests {
         let tmux = try TmuxSession(width: 100, height: 30, command: "\(BreakglassBinary.path) demo --interval 1", environment: env)
         let screen = try tmux.waitFor("prod-orders-queue-depth", timeout: 60)
         #expect(screen.contains("ALARM"))
-        #expect(screen.contains("eu-west-1"))
+        #expect(screen.contains("us-east-1"), "the scenario's region")
         let logs = try FileManager.default.contentsOfDirectory(atPath: state + "/breakglass/demo")
         let port = try #require(logs.compactMap { name -> Int? in
             guard name.hasPrefix("moto-"), name.hasSuffix(".log") else { return nil }
