@@ -64,10 +64,12 @@ public enum Subprocess {
         }
         close(inPipe[1])
 
-        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+        // Read both pipes concurrently so a chatty child never blocks on a full pipe. Each on a
+        // thread of its own: on Dispatch's global queue, under make test's load, a reader could
+        // start only after the grace below had run out, and the output was lost.
         let outData = ReadBox(), errData = ReadBox()
         for (fd, box) in [(outPipe[0], outData), (errPipe[0], errData)] {
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 var buffer = [UInt8](repeating: 0, count: 65536)
                 while true {
                     let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -98,7 +100,7 @@ public enum Subprocess {
         }
         // A child that leaves a daemon holding the pipes (tmux new-session) never closes them, so
         // after it exits wait only briefly for the rest of its output.
-        let grace = Date().addingTimeInterval(1)
+        let grace = Date().addingTimeInterval(3)
         while !(outData.finished && errData.finished) && Date() < grace { usleep(5_000) }
         let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return BreakglassBinary.Result(
