@@ -57,7 +57,7 @@ private final class LoopRun: @unchecked Sendable {
     }
 }
 
-private func frame(of backend: TestBackend, timeout: Duration = .seconds(5), where condition: (CellGrid) -> Bool) async throws -> CellGrid? {
+private func frame(of backend: TestBackend, timeout: Duration = .seconds(20), where condition: (CellGrid) -> Bool) async throws -> CellGrid? {
     let deadline = ContinuousClock.now + timeout
     // Look once more after the deadline: a test task starved by other tests' blocking work can wake
     // long after the frame was drawn, and must not report that as a missing frame.
