@@ -31,14 +31,7 @@ public enum AccessAgentHarness {
     }
 
     /// Running and not a zombie.
-    public static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return true }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
-        return state != "Z" && state != "X"
-    }
+    public static func isAlive(_ pid: Int32) -> Bool { DetachedProcess.isAlive(pid) }
 }
 
 /// What a break-glass test needs in moto: an operator who may only read and assume the break-glass

@@ -49,7 +49,7 @@ public enum RunbookFixtures {
     ]
 
     /// An Ubuntu AMI from moto's built-in list; moto refuses ids it does not know.
-    public static let ami = "ami-1e749f67"
+    public static let ami = SandboxProvisioner.ami
 
     /// Creates in moto (through `client`, an admin client of the LocalAWSServer) everything runbook `id`
     /// needs so that a non-interactive run with these params and `--yes --confirm ...` completes:
@@ -228,9 +228,8 @@ public enum RunbookFixtures {
         }
     }
 
-    /// `index.py` (`def handler(event, context): return event`) deflated into a zip by Python's zipfile.
-    public static let lambdaZip =
-        "UEsDBBQAAAAIACxvdV20CHBpKwAAAC4AAAAIAAAAaW5kZXgucHlLSU1TyEjMS8lJLdJILUvNK9FRSM7PK0mtKNG04lIAgqLUktKiPAWwHBcAUEsBAhQDFAAAAAgALG91XbQIcGkrAAAALgAAAAgAAAAAAAAAAAAAAIABAAAAAGluZGV4LnB5UEsFBgAAAAABAAEANgAAAFEAAAAAAA=="
+    /// The sandbox's Lambda package (`def handler(event, context): return event`).
+    public static let lambdaZip = SandboxProvisioner.lambdaZip
 
     /// Catalog calls in one region.
     struct Caller {

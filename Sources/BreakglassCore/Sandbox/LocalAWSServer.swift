@@ -93,7 +93,7 @@ public final class LocalAWSServer: Sendable {
     public func stop() { Self.stop(pid: pid) }
 
     /// Whether the process is still alive (and not a zombie waiting to be reaped).
-    public var isRunning: Bool { kill(pid, 0) == 0 && !Self.isZombie(pid) }
+    public var isRunning: Bool { DetachedProcess.isAlive(pid) }
 
     static func stop(pid: Int32) {
         defer { ChildProcesses.unregister(pid) }
@@ -107,13 +107,6 @@ public final class LocalAWSServer: Sendable {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
-    }
-
-    static func isZombie(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.

@@ -85,6 +85,14 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
         self.epoch = epoch
     }
 
+    /// The record of `scenario` (read from `file`) seeded as `seed` in `server`, run by this process.
+    public init(server: LocalAWSServer, scenario: Scenario, file: String, seed: SandboxSeed, started: Date = Date()) {
+        self.init(
+            scenario: scenario.id, scenarioFile: file, title: scenario.title, region: scenario.region, supervisorPID: getpid(), motoPID: server.pid,
+            port: server.port, motoLog: server.logPath, adminKeyID: server.adminCredentials.accessKeyID,
+            adminSecret: server.adminCredentials.secretAccessKey, adminARN: server.adminARN, seed: seed, started: started)
+    }
+
     public static func read(_ paths: SandboxPaths) -> SandboxRecord? {
         guard let data = FileManager.default.contents(atPath: paths.record) else { return nil }
         return try? Self.decoder.decode(SandboxRecord.self, from: data)
@@ -243,6 +251,17 @@ public enum SandboxConfig {
 }
 
 extension SandboxConfig {
+    /// The configuration for `scenario`, read from `scenarioPath`: the runbooks are those of the
+    /// checkout the scenario sits in (`../runbooks`), when it has them.
+    public static func yaml(record: SandboxRecord, scenario: Scenario, scenarioPath: String) -> String {
+        let runbooks = ((scenarioPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/runbooks"
+        let dir = FileManager.default.fileExists(atPath: runbooks) ? runbooks : nil
+        let known = dir.map { d in
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? []).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) })
+        }
+        return yaml(record: record, scenario: scenario, runbooks: dir, paging: paging(runbooks: scenario.runbooks, knownRunbooks: known))
+    }
+
     /// The sandbox's paging: every alarm of the scenario joins one incident (resolved on its own
     /// once every alarm is OK again) that pages the primary, then the secondary; the scenario's
     /// runbooks are suggested for it. Contacts have no channel but the console.

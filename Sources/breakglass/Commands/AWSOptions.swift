@@ -27,8 +27,7 @@ struct AWSOptions: ParsableArguments {
         guard sandbox else { return }
         let record = try runningSandbox()
         guard profile == nil else { throw ValidationError("--sandbox and --profile cannot be used together") }
-        for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] { unsetenv(name) }
-        for (name, value) in record.environment().variables { setenv(name, value, 1) }
+        adoptSandboxEnvironment(record)
         if config.path == nil { setenv("BREAKGLASS_CONFIG", SandboxPaths().config, 1) }
     }
 

@@ -66,24 +66,18 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             throw report(error)
         }
-        let record = SandboxRecord(
-            scenario: loaded.id, scenarioFile: scenarioPath, title: loaded.title, region: loaded.region, supervisorPID: getpid(), motoPID: server.pid,
-            port: server.port, motoLog: server.logPath, adminKeyID: server.adminCredentials.accessKeyID, adminSecret: server.adminCredentials.secretAccessKey,
-            adminARN: server.adminARN, seed: seed, started: Date())
+        let record = SandboxRecord(server: server, scenario: loaded, file: scenarioPath, seed: seed)
         let config: BreakglassConfig
         do {
-            let runbooks = ((scenarioPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/runbooks"
-            let dir = FileManager.default.fileExists(atPath: runbooks) ? runbooks : nil
-            let known = dir.map { d in Set(((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? []).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }) }
-            let text = SandboxConfig.yaml(record: record, scenario: loaded, runbooks: dir, paging: SandboxConfig.paging(runbooks: loaded.runbooks, knownRunbooks: known))
+            let text = SandboxConfig.yaml(record: record, scenario: loaded, scenarioPath: scenarioPath)
             config = try ConfigLoader.parse(text, file: "demo (built in)")
         } catch {
             throw report(error)
         }
         // The console's parts that resolve AWS settings themselves (access, runbook runs) find the
         // sandbox as the scenario's on-call user: the same environment `--sandbox` sets.
-        for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "BREAKGLASS_CONFIG"] { unsetenv(name) }
-        for (name, value) in record.environment().variables { setenv(name, value, 1) }
+        unsetenv("BREAKGLASS_CONFIG")
+        adoptSandboxEnvironment(record)
         let operatorCredentials = seed.operatorCredentials ?? server.adminCredentials
         let client = AWSClient(
             credentials: operatorCredentials, endpoints: EndpointResolver(environment: record.environment()), transport: CurlTransport(),

@@ -176,11 +176,16 @@ struct SandboxUpCommand: AsyncParsableCommand {
 
 /// Writes the configuration `--sandbox` uses.
 func writeConfig(record: SandboxRecord, scenario: Scenario, scenarioPath: String, paths: SandboxPaths) throws {
-    let runbooks = ((scenarioPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/runbooks"
-    let runbooksDir = FileManager.default.fileExists(atPath: runbooks) ? runbooks : nil
-    let known = runbooksDir.map { dir in Set(((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }) }
-    let text = SandboxConfig.yaml(record: record, scenario: scenario, runbooks: runbooksDir, paging: SandboxConfig.paging(runbooks: scenario.runbooks, knownRunbooks: known))
+    let text = SandboxConfig.yaml(record: record, scenario: scenario, scenarioPath: scenarioPath)
     try SandboxPaths.writeAtomically(Data(text.utf8), to: paths.config)
+}
+
+/// Makes this process's AWS environment the sandbox's (its endpoint, the operator's key, no shared
+/// config files), so every part of breakglass that resolves AWS settings itself finds it. The key is
+/// a loopback sandbox's and stays in this process's memory.
+func adoptSandboxEnvironment(_ record: SandboxRecord) {
+    for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"] { unsetenv(name) }
+    for (name, value) in record.environment().variables { setenv(name, value, 1) }
 }
 
 /// Stops a sandbox by its pids and removes what says it runs; keeps its logs and audit trail.
@@ -380,10 +385,7 @@ struct SandboxServeCommand: AsyncParsableCommand {
             let provisioner = SandboxProvisioner(client: server.client(), scenario: loaded)
             do {
                 let seed = try await provisioner.seed()
-                record = SandboxRecord(
-                    scenario: loaded.id, scenarioFile: scenario, title: loaded.title, region: loaded.region, supervisorPID: getpid(), motoPID: server.pid,
-                    port: server.port, motoLog: server.logPath, adminKeyID: server.adminCredentials.accessKeyID,
-                    adminSecret: server.adminCredentials.secretAccessKey, adminARN: server.adminARN, seed: seed, started: Date())
+                record = SandboxRecord(server: server, scenario: loaded, file: scenario, seed: seed)
                 try record.write(paths)
             } catch {
                 server.stop()
