@@ -29,6 +29,10 @@ test: deps
 	  [ -f "$$f" ] || continue; pid=$$(cat "$$f"); \
 	  if kill -0 "$$pid" 2>/dev/null; then echo "make test: stopping moto_server $$pid left by a test"; kill "$$pid"; fi; \
 	done; \
+	for f in $(TEST_RUN_DIR)/sandbox-*.pid; do \
+	  [ -f "$$f" ] || continue; pid=$$(cat "$$f"); \
+	  if kill -0 "$$pid" 2>/dev/null; then echo "make test: stopping sandbox supervisor $$pid left by a test"; kill "$$pid"; fi; \
+	done; \
 	for f in $(TEST_RUN_DIR)/agent-*.pid; do \
 	  [ -f "$$f" ] || continue; pid=$$(cat "$$f"); \
 	  if kill -0 "$$pid" 2>/dev/null; then echo "make test: stopping access agent $$pid left by a test"; kill "$$pid"; fi; \

@@ -250,13 +250,15 @@ final class SandboxHome {
         }
     }
 
-    /// `sandbox up ID`, registering moto_server's pid for `make test`'s cleanup as MotoHarness does.
+    /// `sandbox up ID`, registering the pids of moto_server and the supervisor for `make test`'s cleanup, as MotoHarness does.
     func up(_ id: String) async throws -> BreakglassBinary.Result {
         let result = try await run(["sandbox", "up", id, "--scenarios", SandboxScenarioTests.scenarioFolder], timeout: 150)
         if let record {
-            let file = "\(MotoHarness.runDirectory)/moto-\(record.motoPID).pid"
-            #expect(FileManager.default.createFile(atPath: file, contents: Data("\(record.motoPID)\n".utf8)), "cannot register \(file)")
-            registered.append(file)
+            for (kind, pid) in [("moto", record.motoPID), ("sandbox", record.supervisorPID)] {
+                let file = "\(MotoHarness.runDirectory)/\(kind)-\(pid).pid"
+                #expect(FileManager.default.createFile(atPath: file, contents: Data("\(pid)\n".utf8)), "cannot register \(file)")
+                registered.append(file)
+            }
         }
         return result
     }
