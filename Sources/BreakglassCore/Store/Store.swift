@@ -285,6 +285,29 @@ public final class Store: @unchecked Sendable {
             expires_at TEXT NOT NULL
         ) STRICT;
         """,
+        // 5: drills (one running at a time) and the facilitator's notes on them.
+        """
+        CREATE TABLE drills (
+            id INTEGER PRIMARY KEY,
+            scenario TEXT NOT NULL,
+            participant TEXT,
+            target_ms INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            started_by TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            stopped_at TEXT,
+            stopped_by TEXT
+        ) STRICT;
+        CREATE UNIQUE INDEX drills_one_running ON drills (status) WHERE status = 'running';
+        CREATE TABLE drill_notes (
+            id INTEGER PRIMARY KEY,
+            drill INTEGER NOT NULL REFERENCES drills (id),
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            text TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX drill_notes_drill ON drill_notes (drill);
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }
