@@ -1,4 +1,5 @@
 import BreakglassAWS
+import BreakglassCore
 import Foundation
 import Synchronization
 

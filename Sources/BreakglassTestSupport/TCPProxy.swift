@@ -1,3 +1,4 @@
+import BreakglassCore
 import Foundation
 import Synchronization
 
@@ -97,52 +98,9 @@ public final class TCPProxy: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    // MARK: - Sockets
-
-    /// A listening socket on 127.0.0.1:`port` (0: any free port). SO_REUSEADDR, inherited by accepted
-    /// connections, lets the proxy listen on the same port again after `.refuse`.
+    /// A listener on 127.0.0.1:`port` (0: any free port).
     static func makeListener(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, LoopbackSocket.streamType, 0)
-        guard fd >= 0 else { throw ProxyError("socket: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard LoopbackSocket.bind(fd, port: port) == 0, listen(fd, 64) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw ProxyError("bind/listen on 127.0.0.1:\(port): \(reason)")
-        }
-        return fd
-    }
-
-    static func connectLoopback(port: Int) -> Int32? {
-        let fd = socket(AF_INET, LoopbackSocket.streamType, 0)
-        guard fd >= 0 else { return nil }
-        var addr = LoopbackSocket.address(port: port)
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard ok == 0 else {
-            close(fd)
-            return nil
-        }
-        return fd
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            offset += n
-        }
-        return true
-    }
-
-    /// Closes with a reset instead of an orderly shutdown.
-    static func reset(_ fd: Int32) {
-        var hard = linger(l_onoff: 1, l_linger: 0)
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+        do { return try LoopbackSocket.listener(port: port) } catch { throw ProxyError(error.description) }
     }
 
     // MARK: - The proxy's threads
@@ -274,177 +232,36 @@ public final class TCPProxy: Sendable {
 
         /// Relays requests on one client connection until either side closes or the mode says stop.
         func serve(_ client: Int32) {
-            var fromClient = Reader(fd: client, core: self)
+            var fromClient = HTTPMessageReader(fd: client) { [self] in self.stopping }
             var upstream: Int32 = -1
-            var fromServer: Reader?
+            var fromServer: HTTPMessageReader?
             defer { if upstream >= 0 { close(upstream) } }
             while true {
                 guard let request = fromClient.readRequest() else { return }
                 let mode = state.withLock { $0.mode }
                 if mode == .refuse { return }
                 if mode == .reset {
-                    TCPProxy.reset(client)
+                    LoopbackSocket.reset(client)
                     return
                 }
                 if upstream < 0 {
-                    guard let fd = TCPProxy.connectLoopback(port: upstreamPort) else { return }
+                    guard let fd = LoopbackSocket.connect(port: upstreamPort) else { return }
                     upstream = fd
-                    fromServer = Reader(fd: fd, core: self)
+                    fromServer = HTTPMessageReader(fd: fd) { [self] in self.stopping }
                 }
-                guard TCPProxy.writeAll(upstream, request.raw) else { return }
-                state.withLock { $0.forwarded.append(Forwarded(target: request.target, body: request.body, mode: mode)) }
+                guard LoopbackSocket.writeAll(upstream, request.raw) else { return }
+                state.withLock { $0.forwarded.append(Forwarded(target: request.header("x-amz-target"), body: request.body, mode: mode)) }
                 guard var reader = fromServer, let response = reader.readResponse(head: request.method == "HEAD") else {
-                    TCPProxy.reset(client)
+                    LoopbackSocket.reset(client)
                     return
                 }
                 fromServer = reader
                 if mode == .dropAnswer {
-                    TCPProxy.reset(client)
+                    LoopbackSocket.reset(client)
                     return
                 }
-                guard TCPProxy.writeAll(client, response.raw), !response.closes else { return }
+                guard LoopbackSocket.writeAll(client, response.raw), !response.closes else { return }
             }
-        }
-    }
-
-    // MARK: - HTTP framing
-
-    struct Request {
-        var raw: [UInt8]
-        var method: String
-        var target: String?
-        var body: [UInt8]
-    }
-
-    struct Response {
-        var raw: [UInt8]
-        /// The server closes the connection after this answer.
-        var closes: Bool
-    }
-
-    /// Buffered reads from one socket that give up when the peer closes or the proxy stops.
-    struct Reader {
-        let fd: Int32
-        let core: Core
-        var buffer: [UInt8] = []
-        var eof = false
-
-        init(fd: Int32, core: Core) {
-            self.fd = fd
-            self.core = core
-        }
-
-        /// Reads more bytes; false at end of stream, on error, or when the proxy stops.
-        mutating func fill() -> Bool {
-            var chunk = [UInt8](repeating: 0, count: 16_384)
-            while !core.stopping {
-                guard LoopbackSocket.waitReadable(fd, milliseconds: 20) else { continue }
-                let n = recv(fd, &chunk, chunk.count, 0)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 {
-                    eof = true
-                    return false
-                }
-                buffer.append(contentsOf: chunk[0..<n])
-                return true
-            }
-            return false
-        }
-
-        /// Takes everything up to and including `terminator`.
-        mutating func take(through terminator: [UInt8]) -> [UInt8]? {
-            var searchFrom = 0
-            while true {
-                if buffer.count >= terminator.count {
-                    var i = searchFrom
-                    while i + terminator.count <= buffer.count {
-                        if buffer[i..<(i + terminator.count)].elementsEqual(terminator) {
-                            let out = Array(buffer[..<(i + terminator.count)])
-                            buffer.removeFirst(i + terminator.count)
-                            return out
-                        }
-                        i += 1
-                    }
-                    searchFrom = max(0, buffer.count - terminator.count + 1)
-                }
-                guard fill() else { return nil }
-            }
-        }
-
-        mutating func take(count: Int) -> [UInt8]? {
-            while buffer.count < count {
-                guard fill() else { return nil }
-            }
-            let out = Array(buffer[..<count])
-            buffer.removeFirst(count)
-            return out
-        }
-
-        mutating func takeAll() -> [UInt8] {
-            while fill() {}
-            let out = buffer
-            buffer.removeAll()
-            return out
-        }
-
-        static let crlf: [UInt8] = Array("\r\n".utf8)
-        static let blankLine: [UInt8] = Array("\r\n\r\n".utf8)
-
-        static func headers(_ head: [UInt8]) -> (first: String, fields: [(String, String)]) {
-            let lines = String(decoding: head, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: true)
-            let fields = lines.dropFirst().compactMap { line -> (String, String)? in
-                guard let colon = line.firstIndex(of: ":") else { return nil }
-                return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-            }
-            return (lines.first.map(String.init) ?? "", fields)
-        }
-
-        /// One request: head and Content-Length body. Nil when the client goes away.
-        mutating func readRequest() -> Request? {
-            guard let head = take(through: Self.blankLine) else { return nil }
-            let (first, fields) = Self.headers(head)
-            let length = fields.first { $0.0 == "content-length" }.flatMap { Int($0.1) } ?? 0
-            guard let body = take(count: length) else { return nil }
-            return Request(
-                raw: head + body, method: first.split(separator: " ").first.map(String.init) ?? "",
-                target: fields.first { $0.0 == "x-amz-target" }?.1, body: body)
-        }
-
-        /// One whole answer, framed by Content-Length, chunked encoding, or the end of the connection.
-        mutating func readResponse(head isHead: Bool) -> Response? {
-            guard var raw = take(through: Self.blankLine) else { return nil }
-            let (status, fields) = Self.headers(raw)
-            let parts = status.split(separator: " ")
-            let code = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-            let connection = fields.first { $0.0 == "connection" }?.1.lowercased()
-            var closes = connection == "close" || (status.hasPrefix("HTTP/1.0") && connection != "keep-alive")
-            if isHead || code == 204 || code == 304 || (100..<200).contains(code) {
-                return Response(raw: raw, closes: closes)
-            }
-            if fields.contains(where: { $0.0 == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
-                while true {
-                    guard let sizeLine = take(through: Self.crlf) else { return nil }
-                    raw += sizeLine
-                    let text = String(decoding: sizeLine.dropLast(2), as: UTF8.self)
-                    guard let size = Int(text.split(separator: ";").first.map(String.init) ?? "", radix: 16) else { return nil }
-                    if size == 0 {
-                        while true {
-                            guard let trailer = take(through: Self.crlf) else { return nil }
-                            raw += trailer
-                            if trailer.count == 2 { return Response(raw: raw, closes: closes) }
-                        }
-                    }
-                    guard let data = take(count: size + 2) else { return nil }
-                    raw += data
-                }
-            }
-            if let length = fields.first(where: { $0.0 == "content-length" }).flatMap({ Int($0.1) }) {
-                guard let body = take(count: length) else { return nil }
-                return Response(raw: raw + body, closes: closes)
-            }
-            raw += takeAll()
-            closes = true
-            return Response(raw: raw, closes: closes)
         }
     }
 }
