@@ -30,6 +30,31 @@ public enum DetachedProcess {
         // Nothing else of ours: close every other descriptor this process has open now.
         for fd in openDescriptors() where fd > 3 { posix_spawn_file_actions_addclose(&actions, fd) }
 
+        let spawned = posixSpawn(executable: executable, arguments: arguments, environment: environment, actions: &actions, newSession: true)
+        close(ready[1])
+        guard case .success(let pid) = spawned else {
+            if case .failure(let error) = spawned { throw error }
+            throw SpawnError(message: "\(executable): not started")
+        }
+
+        let ms = Int32(clamping: DurationSyntax.milliseconds(timeout))
+        let line = UnixSocket.readLine(ready[0], milliseconds: ms, limit: 4096)
+        var status: Int32 = 0
+        guard let line else {
+            if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGTERM) }
+            throw SpawnError(message: "it did not report ready within \(DurationSyntax.format(timeout))")
+        }
+        // A detached process is reaped by whoever inherits it; an early exit is reaped here.
+        _ = waitpid(pid, &status, WNOHANG)
+        return (pid, line)
+    }
+
+    /// posix_spawn with no signal blocked and every signal at its default in the child, whichever
+    /// thread spawns it (Dispatch's threads block most signals, and a mask is inherited across exec:
+    /// a moto_server started from one ignored SIGTERM); in a session of its own when `newSession`.
+    static func posixSpawn(
+        executable: String, arguments: [String], environment: [String: String], actions: inout posix_spawn_file_actions_t, newSession: Bool
+    ) -> Result<Int32, SpawnError> {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -44,7 +69,7 @@ public enum DetachedProcess {
         #else
         let setsid: Int32 = 0x400
         #endif
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setsid))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? setsid : 0)))
 
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -54,19 +79,22 @@ public enum DetachedProcess {
         }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        close(ready[1])
-        guard spawned == 0 else { throw SpawnError(message: "\(executable): \(String(cString: strerror(spawned)))") }
+        guard spawned == 0 else { return .failure(SpawnError(message: "\(executable): \(String(cString: strerror(spawned)))")) }
+        return .success(pid)
+    }
 
-        let ms = Int32(clamping: DurationSyntax.milliseconds(timeout))
-        let line = UnixSocket.readLine(ready[0], milliseconds: ms, limit: 4096)
-        var status: Int32 = 0
-        guard let line else {
-            if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGTERM) }
-            throw SpawnError(message: "it did not report ready within \(DurationSyntax.format(timeout))")
-        }
-        // A detached process is reaped by whoever inherits it; an early exit is reaped here.
-        _ = waitpid(pid, &status, WNOHANG)
-        return (pid, line)
+    /// Starts `arguments` (the first is argv[0], found on `PATH` through /usr/bin/env) as a child of
+    /// this process, in its session, with stdin on /dev/null, stdout and stderr appended to `log`,
+    /// no other descriptor of ours, and clean signals (see `posixSpawn`). Its pid; the caller reaps it.
+    public static func spawnChild(arguments: [String], environment: [String: String], log: String) throws(SpawnError) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        for fd in openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        return try posixSpawn(executable: "/usr/bin/env", arguments: ["env"] + arguments, environment: environment, actions: &actions, newSession: false).get()
     }
 
     /// The descriptors this process has open.

@@ -1,5 +1,6 @@
 import BreakglassAWS
 import Foundation
+import Synchronization
 
 /// A moto_server on 127.0.0.1, on a free port, with signature and IAM checks on.
 ///
@@ -48,41 +49,40 @@ public final class LocalAWSServer: Sendable {
         for _ in 0..<3 {  // the free port can be taken between probing and binding; try another
             let port = try freeLoopbackPort()
             let logPath = "\(logDirectory)/moto-\(port).log"
-            guard FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600]),
-                let log = FileHandle(forWritingAtPath: logPath)
-            else { throw StartError(message: "cannot write \(logPath)") }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable, "-H", "127.0.0.1", "-p", String(port)]
+            guard FileManager.default.createFile(atPath: logPath, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw StartError(message: "cannot write \(logPath)")
+            }
             var env = ProcessInfo.processInfo.environment
             env["INITIAL_NO_AUTH_ACTION_COUNT"] = String(bootstrapRequests)
             // moto must never reach out; keep proxies from routing loopback traffic elsewhere.
             env["NO_PROXY"] = "127.0.0.1,localhost"
             env["no_proxy"] = "127.0.0.1,localhost"
-            process.environment = env
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            do { try process.run() } catch {
-                try? log.close()
+            let pid: Int32
+            do {
+                pid = try DetachedProcess.spawnChild(arguments: [executable, "-H", "127.0.0.1", "-p", String(port)], environment: env, log: logPath)
+            } catch {
                 throw StartError(message: "cannot start \(executable): \(error). Install it with: pip install 'moto[server]'")
             }
-            try? log.close()  // the child has its own copy
-            let pid = process.processIdentifier
             ChildProcesses.register(pid)
-            let ready = await waitUntilReady(port: port, process: process, timeout: timeout)
+            let running: @Sendable () -> Bool = { DetachedProcess.isAlive(pid) }
+            let ready = await waitUntilReady(port: port, running: running, timeout: timeout)
             if ready {
                 do {
                     let (admin, arn) = try await bootstrapAdmin(port: port, journal: journal)
                     return LocalAWSServer(pid: pid, port: port, logPath: logPath, admin: admin, adminARN: arn, journal: journal)
                 } catch {
+                    // Another moto_server took the port first (ours could not bind and exited, and the
+                    // other answered in its place): try another port.
+                    let lostRace = !running()
                     stop(pid: pid)
-                    throw StartError(message: "moto_server on port \(port) started but the administrator could not be created: \(error)")
+                    lastError = "moto_server on port \(port) started but the administrator could not be created: \(error)"
+                    if lostRace { continue }
+                    throw StartError(message: lastError)
                 }
             }
             stop(pid: pid)
             lastError = "moto_server did not answer on 127.0.0.1:\(port) within \(Int(timeout))s; its log ends:\n" + tail(of: logPath)
-            if !process.isRunning, tail(of: logPath).contains("not found") || tail(of: logPath).contains("No such file") {
+            if !running(), tail(of: logPath).contains("not found") || tail(of: logPath).contains("No such file") {
                 throw StartError(message: "\(executable) is not installed: pip install 'moto[server]'\n\(tail(of: logPath))")
             }
         }
@@ -109,8 +109,20 @@ public final class LocalAWSServer: Sendable {
         _ = waitpid(pid, &status, 0)
     }
 
-    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    /// Ports this process has handed out, never handed out twice: two servers started at once could
+    /// otherwise probe the same free port.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now and this process has not handed out.
     public static func freeLoopbackPort() throws -> Int {
+        for _ in 0..<20 {
+            let port = try probeFreePort()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        throw StartError(message: "no free port on 127.0.0.1 that this process has not used already")
+    }
+
+    private static func probeFreePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartError(message: "socket(): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -130,12 +142,12 @@ public final class LocalAWSServer: Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    private static func waitUntilReady(port: Int, process: Process, timeout: TimeInterval) async -> Bool {
+    private static func waitUntilReady(port: Int, running: @Sendable () -> Bool, timeout: TimeInterval) async -> Bool {
         let transport = CurlTransport()
         let deadline = Date().addingTimeInterval(timeout)
         let probe = HTTPRequest(method: "GET", scheme: "http", host: "127.0.0.1", port: port, path: "/moto-api/")
         while Date() < deadline {
-            if !process.isRunning { return false }
+            if !running() { return false }
             if let r = try? await transport.send(probe, operation: "moto readiness", timeouts: HTTPTimeouts(connect: 1, total: 2)), r.status == 200 {
                 return true
             }
