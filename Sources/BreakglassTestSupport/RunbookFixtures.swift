@@ -32,9 +32,9 @@ public struct RunbookFixtureError: Error, CustomStringConvertible, Sendable {
 ///
 /// Every alarm a runbook's `wait_alarm` waits for is created and set, with SetAlarmState, to the state
 /// the step waits for (moto never evaluates alarms, so the state stays), so no test waits. What moto
-/// 5.2.1 cannot do, and so where a run of a shipped runbook stops against it:
+/// 5.2.1 cannot do:
 /// - `ec2-reboot`: moto reports every running instance's status checks as `ok`; the runbook's check
-///   that they are `impaired` cannot hold.
+///   that they are `impaired` holds only through a `SandboxGateway` that impairs the instance.
 /// - `freeze-ingestion`: moto rejects every signed Lambda request without a body (GET
 ///   GetFunctionConcurrency, DELETE DeleteFunctionConcurrency) with SignatureDoesNotMatch, unless the
 ///   request signs `x-amz-content-sha256`, which `AWSClient` does not send for rest-json calls.

@@ -79,7 +79,7 @@ struct ScenarioLoaderTests {
         ]),
         ("unknown signal", "- { signal: queue_depth, of: prod-orders, below: 100 }", "- { signal: queue_dept, of: prod-orders, below: 100 }", [
             "s.yaml:22:15: recovery[0].signal: expected one of alarm_state, queue_depth, desired_capacity, desired_count, running_count, deployment, "
-                + "instance_class, cluster_writer, read_capacity, write_capacity, function_concurrency, instance_state, found \"queue_dept\"; did you mean `queue_depth`?",
+                + "instance_class, cluster_writer, read_capacity, write_capacity, function_concurrency, instance_state, instance_status, reboots, found \"queue_dept\"; did you mean `queue_depth`?",
         ]),
         ("a condition naming an undeclared resource", "- { signal: queue_depth, of: prod-orders, below: 100 }", "- { signal: queue_depth, of: prod-order, below: 100 }", [
             "s.yaml:22:32: recovery[0].of: no queue named `prod-order` in this scenario's resources; did you mean `prod-orders`?",
@@ -94,15 +94,14 @@ struct ScenarioLoaderTests {
         ("a fault with two kinds", "  - fill_queue: { queue: prod-orders, messages: 200 }",
          "  - fill_queue: { queue: prod-orders, messages: 200 }\n    set_capacity: { group: prod-web, desired: 2 }", [
             "s.yaml:19:5: faults[0]: `fill_queue` and `set_capacity` cannot be used together; "
-                + "use exactly one of set_alarm, fill_queue, stop_instance, function_concurrency, scale_service, set_capacity",
+                + "use exactly one of set_alarm, fill_queue, stop_instance, impair_instance, function_concurrency, scale_service, set_capacity",
         ]),
         ("a fault with no kind", "    scale_service:", "    scale_servce:", [
-            "s.yaml:19:5: faults[1]: expected one of the keys set_alarm, fill_queue, stop_instance, function_concurrency, scale_service, set_capacity, found none",
+            "s.yaml:19:5: faults[1]: expected one of the keys set_alarm, fill_queue, stop_instance, impair_instance, function_concurrency, scale_service, set_capacity, found none",
             "s.yaml:20:5: faults[1]: unknown key `scale_servce`; did you mean `scale_service`?",
         ]),
         ("a service without its cluster", "service: prod/orders-worker", "service: orders-worker", [
             "s.yaml:20:31: faults[1].scale_service.service: expected CLUSTER/SERVICE, e.g. prod/orders-worker, found \"orders-worker\"",
-            "s.yaml:20:31: faults[1].scale_service.service: no service named `orders-worker` in this scenario's resources",
         ]),
         ("`below` on a signal that is not a number", "- { signal: queue_depth, of: prod-orders, below: 100 }",
          "- { signal: alarm_state, of: prod-orders-queue-depth, below: 1 }", [
@@ -118,7 +117,13 @@ struct ScenarioLoaderTests {
             "s.yaml:22:54: recovery[0].changed: expected true (`changed: true`), found false",
         ]),
         ("a name declared twice", "    - { name: prod-orders, messages: 5 }", "    - { name: prod-orders, messages: 5 }\n    - { name: prod-orders }", [
-            "s.yaml:13:5: resources.queues: `prod-orders` is declared twice",
+            "s.yaml:14:15: resources.queues[1].name: `prod-orders` is declared twice in queues",
+        ]),
+        ("a user declared twice", "    - { name: oncall }", "    - { name: oncall }\n    - { name: oncall, access: admin }", [
+            "s.yaml:6:15: resources.users[1].name: `oncall` is declared twice in users",
+        ]),
+        ("a misspelt `resources:` is one error, not one per reference", "resources:", "resorces:", [
+            "s.yaml:3:1: unknown key `resorces`; did you mean `resources`?",
         ]),
         ("a duration without a unit", "  - at: 20s", "  - at: 20", [
             "s.yaml:19:9: faults[1].at: expected a duration like 90s, 5m or 1h, found 20 (a number without a unit); add a unit, e.g. 20s or 20m",
@@ -170,13 +175,9 @@ struct ScenarioLoaderTests {
         } catch {
             errors = error.errors
         }
-        #expect(errors.map(\.message) == ["role `app-break-glass` trusts `oncal`, but the scenario declares no user of that name"])
-        // Reported at the top of the file (1:1, no field), not at the name in `trust`: reported to
-        // the lead, with the fix (read `trust` with locatedStrings and report at the string).
-        #expect(errors.first?.location == SourceLocation(file: "s.yaml", line: 1, column: 1))
-        withKnownIssue("the loader reports an untrusted user at the file's first line, not at the `trust` entry") {
-            #expect(errors.first?.description == "s.yaml:7:40: resources.roles[0].trust[0]: role `app-break-glass` trusts `oncal`, but the scenario declares no user of that name; did you mean `oncall`?")
-        }
+        #expect(errors.map(\.description) == [
+            "s.yaml:7:40: resources.roles[0].trust[0]: no user named `oncal` in this scenario's resources; did you mean `oncall`?",
+        ])
     }
 
     // MARK: The shipped scenarios
@@ -245,7 +246,7 @@ struct ScenarioLoaderTests {
         let signals = schema["$defs"]?["condition"]?["properties"]?["signal"]?["enum"]?.array?.compactMap(\.string) ?? []
         #expect(signals == ScenarioSignal.allCases.map(\.rawValue))
         let kinds = (schema["$defs"]?["fault"]?["oneOf"]?.array ?? []).compactMap { $0["required"]?[0]?.string }
-        #expect(kinds == ["set_alarm", "fill_queue", "stop_instance", "function_concurrency", "scale_service", "set_capacity"])
+        #expect(kinds == ["set_alarm", "fill_queue", "stop_instance", "impair_instance", "function_concurrency", "scale_service", "set_capacity"])
     }
 
     @Test(.enabled(if: SchemaTests.hasPythonJSONSchema, "python3 with jsonschema and PyYAML is not installed"))

@@ -60,7 +60,7 @@ public actor SandboxEngine {
     public init(provisioner: SandboxProvisioner, seed: SandboxSeed) {
         self.provisioner = provisioner
         self.seed = seed
-        self.signals = SandboxSignals(client: provisioner.client, region: provisioner.region)
+        self.signals = SandboxSignals(client: provisioner.client, region: provisioner.region, gateway: provisioner.gateway)
         self.timeline = SandboxTimeline(provisioner.scenario.faults)
     }
 

@@ -40,11 +40,15 @@ public struct SandboxSeed: Sendable, Equatable, Codable {
 public struct SandboxProvisioner: Sendable {
     public let client: AWSClient
     public let scenario: Scenario
+    /// The sandbox's front door, for what moto cannot do itself (impaired status checks, seeing
+    /// reboots); nil when there is none (then `impair_instance` fails, saying why).
+    public let gateway: SandboxGateway?
     public var region: String { scenario.region }
 
-    public init(client: AWSClient, scenario: Scenario) {
+    public init(client: AWSClient, scenario: Scenario, gateway: SandboxGateway? = nil) {
         self.client = client
         self.scenario = scenario
+        self.gateway = gateway
     }
 
     /// An Ubuntu AMI from moto's built-in list; moto refuses ids it does not know.
@@ -94,7 +98,7 @@ public struct SandboxProvisioner: Sendable {
             progress("SNS topic \(t)")
         }
         for a in r.alarms { try await alarm(a); progress("alarm \(a.name)") }
-        let reader = SandboxSignals(client: client, region: region)
+        let reader = SandboxSignals(client: client, region: region, gateway: gateway)
         for c in conditions {
             let key = SandboxSeed.key(c)
             guard seed.baseline[key] == nil else { continue }
@@ -359,6 +363,14 @@ public struct SandboxProvisioner: Sendable {
     // MARK: Faults
 
     /// Applies one fault.
+    /// The ids of the running (or starting) instances tagged `Name=name`.
+    func runningInstances(named name: String, about: String) async throws(SeedError) -> [String] {
+        let found = try await call("ec2", "DescribeInstances", [
+            "Filters": [["Name": "tag:Name", "Values": [.string(name)]], ["Name": "instance-state-name", "Values": ["running", "pending"]]],
+        ], about: about)
+        return (found["reservationSet"]?.array ?? []).flatMap { $0["instancesSet"]?.array ?? [] }.compactMap { $0["instanceId"]?.string }
+    }
+
     public func apply(_ fault: ScenarioFault) async throws(SeedError) {
         let about = fault.summary
         switch fault.action {
@@ -371,11 +383,13 @@ public struct SandboxProvisioner: Sendable {
             }
             try await send(messages, to: url, about: about)
         case .stopInstance(let name):
-            let found = try await call("ec2", "DescribeInstances", [
-                "Filters": [["Name": "tag:Name", "Values": [.string(name)]], ["Name": "instance-state-name", "Values": ["running", "pending"]]],
-            ], about: about)
-            let ids = (found["reservationSet"]?.array ?? []).flatMap { $0["instancesSet"]?.array ?? [] }.compactMap { $0["instanceId"] }
-            if !ids.isEmpty { _ = try await call("ec2", "StopInstances", ["InstanceIds": .array(ids)], about: about) }
+            let ids = try await runningInstances(named: name, about: about)
+            if !ids.isEmpty { _ = try await call("ec2", "StopInstances", ["InstanceIds": .array(ids.map { .string($0) })], about: about) }
+        case .impairInstance(let name):
+            guard let gateway else {
+                throw SeedError(resource: about, underlying: .configuration("impair_instance needs the sandbox's gateway, which this process does not run"))
+            }
+            gateway.impair(instances: try await runningInstances(named: name, about: about))
         case .functionConcurrency(let function, let value):
             _ = try await call("lambda", "PutFunctionConcurrency", ["FunctionName": .string(function), "ReservedConcurrentExecutions": .int(value)], about: about)
         case .scaleService(let cluster, let service, let count):

@@ -6,10 +6,13 @@ import Foundation
 public struct SandboxSignals: Sendable {
     public let client: AWSClient
     public let region: String
+    /// What the sandbox's gateway saw and does (reboots, impaired instances); nil without one.
+    public let gateway: SandboxGateway?
 
-    public init(client: AWSClient, region: String) {
+    public init(client: AWSClient, region: String, gateway: SandboxGateway? = nil) {
         self.client = client
         self.region = region
+        self.gateway = gateway
     }
 
     func call(_ service: String, _ name: String, _ input: AWSValue) async throws(AWSError) -> AWSValue {
@@ -57,7 +60,26 @@ public struct SandboxSignals: Sendable {
             // One word for them all: running when any runs.
             if states.contains("running") { return "running" }
             return states.first
+        case .instanceStatus:
+            // moto says `ok` for every running instance; the gateway knows which it impairs.
+            let ids = try await instanceIDs(named: name)
+            if ids.contains(where: { gateway?.isImpaired($0) == true }) { return "impaired" }
+            let found = try await call("ec2", "DescribeInstanceStatus", ["InstanceIds": .array(ids.map { .string($0) })])
+            let statuses = (found["instanceStatusSet"]?.array ?? []).compactMap { $0["instanceStatus"]?["status"]?.string }
+            return statuses.first { $0 != "ok" } ?? statuses.first
+        case .reboots:
+            guard let gateway else { return nil }
+            // A database instance is named in RebootDBInstance; an EC2 instance by its id.
+            var count = gateway.calls("RebootDBInstance", naming: name)
+            for id in try await instanceIDs(named: name) { count += gateway.calls("RebootInstances", naming: id) }
+            return String(count)
         }
+    }
+
+    /// The ids of every instance tagged `Name=name` (none when it names no instance).
+    func instanceIDs(named name: String) async throws(AWSError) -> [String] {
+        let found = try await call("ec2", "DescribeInstances", ["Filters": [["Name": "tag:Name", "Values": [.string(name)]]]])
+        return (found["reservationSet"]?.array ?? []).flatMap { $0["instancesSet"]?.array ?? [] }.compactMap { $0["instanceId"]?.string }
     }
 
     static func text(_ value: AWSValue?) -> String? {

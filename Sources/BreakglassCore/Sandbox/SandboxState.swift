@@ -49,7 +49,10 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
     /// The supervisor (`breakglass sandbox serve`), which owns moto_server and runs the engine.
     public var supervisorPID: Int32
     public var motoPID: Int32
+    /// Where clients connect: the sandbox's gateway, which relays to moto_server (`motoPort`).
     public var port: Int
+    /// moto_server's own port, behind the gateway; nil in a record with no gateway.
+    public var motoPort: Int?
     public var motoLog: String
     public var adminKeyID: String
     public var adminSecret: String
@@ -67,8 +70,9 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
 
     public init(
         scenario: String, scenarioFile: String, title: String, region: String, supervisorPID: Int32, motoPID: Int32, port: Int, motoLog: String,
-        adminKeyID: String, adminSecret: String, adminARN: String, seed: SandboxSeed, started: Date, epoch: Int = 0
+        adminKeyID: String, adminSecret: String, adminARN: String, seed: SandboxSeed, started: Date, epoch: Int = 0, motoPort: Int? = nil
     ) {
+        self.motoPort = motoPort
         self.scenario = scenario
         self.scenarioFile = scenarioFile
         self.title = title
@@ -85,12 +89,13 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
         self.epoch = epoch
     }
 
-    /// The record of `scenario` (read from `file`) seeded as `seed` in `server`, run by this process.
-    public init(server: LocalAWSServer, scenario: Scenario, file: String, seed: SandboxSeed, started: Date = Date()) {
+    /// The record of `scenario` (read from `file`) seeded as `seed` in `server`, behind `gateway`,
+    /// run by this process.
+    public init(server: LocalAWSServer, gateway: SandboxGateway, scenario: Scenario, file: String, seed: SandboxSeed, started: Date = Date()) {
         self.init(
             scenario: scenario.id, scenarioFile: file, title: scenario.title, region: scenario.region, supervisorPID: getpid(), motoPID: server.pid,
-            port: server.port, motoLog: server.logPath, adminKeyID: server.adminCredentials.accessKeyID,
-            adminSecret: server.adminCredentials.secretAccessKey, adminARN: server.adminARN, seed: seed, started: started)
+            port: gateway.port, motoLog: server.logPath, adminKeyID: server.adminCredentials.accessKeyID,
+            adminSecret: server.adminCredentials.secretAccessKey, adminARN: server.adminARN, seed: seed, started: started, motoPort: server.port)
     }
 
     public static func read(_ paths: SandboxPaths) -> SandboxRecord? {

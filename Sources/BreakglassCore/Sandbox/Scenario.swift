@@ -199,6 +199,8 @@ public struct ScenarioResources: Sendable, Equatable {
         out[.table] = Set(tables.map(\.name))
         out[.function] = Set(functions.map(\.name))
         out[.instance] = Set(instances.map(\.name))
+        out[.machine] = Set(instances.map(\.name)).union(rdsClusters.flatMap(\.instances))
+        out[.user] = Set(users.map(\.name))
         return out
     }
 }
@@ -217,10 +219,18 @@ public enum ScenarioSignal: String, Sendable, CaseIterable, Equatable {
     case writeCapacity = "write_capacity"
     case functionConcurrency = "function_concurrency"
     case instanceState = "instance_state"
+    /// `ok` or `impaired`: the instance check DescribeInstanceStatus reports (through the sandbox's
+    /// gateway, which impairs an instance for `impair_instance` until it is rebooted).
+    case instanceStatus = "instance_status"
+    /// How many reboots of the instance (RebootInstances) or database instance (RebootDBInstance)
+    /// succeeded since the sandbox started, as the gateway saw them.
+    case reboots
 
     /// What kind of resource `of` names.
     public enum Target: String, Sendable, Hashable {
         case alarm, queue, group, service, dbInstance = "database instance", dbCluster = "database cluster", table, function, instance
+        case machine = "instance or database instance"
+        case user
     }
 
     public var target: Target {
@@ -233,13 +243,14 @@ public enum ScenarioSignal: String, Sendable, CaseIterable, Equatable {
         case .clusterWriter: .dbCluster
         case .readCapacity, .writeCapacity: .table
         case .functionConcurrency: .function
-        case .instanceState: .instance
+        case .instanceState, .instanceStatus: .instance
+        case .reboots: .machine
         }
     }
 
     public var isNumeric: Bool {
         switch self {
-        case .queueDepth, .desiredCapacity, .desiredCount, .runningCount, .readCapacity, .writeCapacity, .functionConcurrency: true
+        case .queueDepth, .desiredCapacity, .desiredCount, .runningCount, .readCapacity, .writeCapacity, .functionConcurrency, .reboots: true
         default: false
         }
     }
@@ -320,6 +331,8 @@ public struct ScenarioFault: Sendable, Equatable {
         case fillQueue(queue: String, messages: Int)
         /// StopInstances on every instance named `name`.
         case stopInstance(name: String)
+        /// The status checks of every instance named `name` read `impaired` until it is rebooted.
+        case impairInstance(name: String)
         /// PutFunctionConcurrency.
         case functionConcurrency(function: String, value: Int)
         /// UpdateService desiredCount.
@@ -338,6 +351,7 @@ public struct ScenarioFault: Sendable, Equatable {
         case .setAlarm(let name, let state, _): "alarm \(name) set to \(state)"
         case .fillQueue(let queue, let n): "\(n) messages sent to \(queue)"
         case .stopInstance(let name): "instances named \(name) stopped"
+        case .impairInstance(let name): "instances named \(name) impaired (status checks fail until rebooted)"
         case .functionConcurrency(let f, let v): "\(f)'s concurrency set to \(v)"
         case .scaleService(let c, let s, let n): "\(c)/\(s) scaled to \(n)"
         case .setCapacity(let g, let n): "\(g)'s desired capacity set to \(n)"

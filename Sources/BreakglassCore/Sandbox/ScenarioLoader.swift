@@ -19,6 +19,9 @@ public enum ScenarioLoader {
         }
         var scenario = Scenario(id: "", title: "", file: document.file)
         var references: [(YAMLValue, ScenarioSignal.Target, String)] = []
+        // When the resources themselves have errors (a misspelt `resources:`, a name missing), the
+        // references to them would only repeat those errors: they are checked once the resources read.
+        var resourcesFailed = false
         if let top = root.mapping(allowed: ["id", "title", "description", "region", "runbooks", "resources", "faults", "recovery"]) {
             if let v = top.required("id"), let id = v.string() {
                 if id.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) == nil {
@@ -35,20 +38,21 @@ public enum ScenarioLoader {
                 scenario.region = region
             }
             scenario.runbooks = top["runbooks"]?.strings() ?? []
-            if let v = top.required("resources") { scenario.resources = resources(v, references: &references) }
+            let before = document.diagnostics.errors.count
+            if let v = top.required("resources") {
+                scenario.resources = resources(v, references: &references)
+                resourcesFailed = document.diagnostics.errors.count > before
+            } else {
+                resourcesFailed = true
+            }
             scenario.faults = top["faults"]?.list { fault($0, references: &references) } ?? []
             scenario.recovery = top["recovery"]?.list { condition($0, references: &references) } ?? []
         }
         let names = scenario.resources.names
-        for (value, target, name) in references where !(names[target] ?? []).contains(name) {
+        for (value, target, name) in references where !resourcesFailed && !(names[target] ?? []).contains(name) {
             let known = (names[target] ?? []).sorted()
             let hint = known.isEmpty ? "; the scenario declares no \(target.rawValue)" : Suggestion.didYouMean(name, in: known)
             value.error("no \(target.rawValue) named `\(name)` in this scenario's resources\(hint)")
-        }
-        for role in scenario.resources.roles {
-            for user in role.trust where !scenario.resources.users.contains(where: { $0.name == user }) {
-                root.error("role `\(role.name)` trusts `\(user)`, but the scenario declares no user of that name")
-            }
         }
         try document.finish()
         return scenario
@@ -58,6 +62,13 @@ public enum ScenarioLoader {
 
     static func resources(_ value: YAMLValue, references: inout [(YAMLValue, ScenarioSignal.Target, String)]) -> ScenarioResources {
         var out = ScenarioResources()
+        // Every name declared, with where, so a repeat is reported where it is written again.
+        var declared: [(kind: String, value: YAMLValue, name: String)] = []
+        func declare(_ kind: String, _ m: YAMLMapping) -> String? {
+            guard let v = m.required("name"), let name = v.string() else { return nil }
+            declared.append((kind, v, name))
+            return name
+        }
         guard
             let m = value.mapping(allowed: [
                 "users", "roles", "instances", "auto_scaling_groups", "ecs_clusters", "rds_clusters", "dynamodb_tables", "queues", "functions",
@@ -65,22 +76,22 @@ public enum ScenarioLoader {
             ])
         else { return out }
         out.users = m["users"]?.list { v in
-            guard let u = v.mapping(allowed: ["name", "access"]), let name = u.required("name")?.string() else { return nil }
+            guard let u = v.mapping(allowed: ["name", "access"]), let name = declare("users", u) else { return nil }
             let access = u["access"]?.oneOf(ScenarioResources.User.Access.allCases.map(\.rawValue)).flatMap(ScenarioResources.User.Access.init) ?? .readOnly
             return ScenarioResources.User(name: name, access: access)
         } ?? []
         out.roles = m["roles"]?.list { v in
-            guard let r = v.mapping(allowed: ["name", "trust", "mfa", "actions", "max"]), let name = r.required("name")?.string() else { return nil }
+            guard let r = v.mapping(allowed: ["name", "trust", "mfa", "actions", "max"]), let name = declare("roles", r) else { return nil }
             return ScenarioResources.Role(
-                name: name, trust: r.required("trust")?.strings() ?? [], mfa: r["mfa"]?.bool() ?? true, actions: r["actions"]?.strings() ?? ["*"],
+                name: name, trust: trusted(r.required("trust"), references: &references), mfa: r["mfa"]?.bool() ?? true, actions: r["actions"]?.strings() ?? ["*"],
                 maxSession: r["max"]?.duration(minimum: .seconds(900), maximum: .seconds(43200)) ?? .seconds(3600))
         } ?? []
         out.instances = m["instances"]?.list { v in
-            guard let i = v.mapping(allowed: ["name", "type", "count"]), let name = i.required("name")?.string() else { return nil }
+            guard let i = v.mapping(allowed: ["name", "type", "count"]), let name = declare("instances", i) else { return nil }
             return ScenarioResources.Instance(name: name, type: i["type"]?.string() ?? "t3.micro", count: i["count"]?.int(in: 1...20) ?? 1)
         } ?? []
         out.autoScalingGroups = m["auto_scaling_groups"]?.list { v in
-            guard let g = v.mapping(allowed: ["name", "min", "max", "desired", "type"]), let name = g.required("name")?.string() else { return nil }
+            guard let g = v.mapping(allowed: ["name", "min", "max", "desired", "type"]), let name = declare("auto_scaling_groups", g) else { return nil }
             let min = g["min"]?.int(in: 0...100) ?? 1
             let max = g["max"]?.int(in: 1...100) ?? 10
             let desired = g.required("desired")?.int(in: 0...100) ?? min
@@ -88,19 +99,25 @@ public enum ScenarioLoader {
             return ScenarioResources.AutoScalingGroup(name: name, min: min, max: max, desired: desired, instanceType: g["type"]?.string() ?? "t3.micro")
         } ?? []
         out.ecsClusters = m["ecs_clusters"]?.list { v in
-            guard let c = v.mapping(allowed: ["name", "services"]), let name = c.required("name")?.string() else { return nil }
+            guard let c = v.mapping(allowed: ["name", "services"]), let name = declare("ecs_clusters", c) else { return nil }
             let services = c.required("services")?.list { s -> ScenarioResources.ECSCluster.Service? in
-                guard let sm = s.mapping(allowed: ["name", "count"]), let n = sm.required("name")?.string() else { return nil }
+                guard let sm = s.mapping(allowed: ["name", "count"]), let nv = sm.required("name"), let n = nv.string() else { return nil }
+                declared.append(("services of \(name)", nv, n))
                 return .init(name: n, count: sm.required("count")?.int(in: 0...100) ?? 0)
             } ?? []
             return ScenarioResources.ECSCluster(name: name, services: services)
         } ?? []
         out.rdsClusters = m["rds_clusters"]?.list { v in
-            guard let c = v.mapping(allowed: ["name", "instances", "class"]), let name = c.required("name")?.string() else { return nil }
-            return ScenarioResources.RDSCluster(name: name, instances: c.required("instances")?.strings() ?? [], instanceClass: c["class"]?.string() ?? "db.r6g.large")
+            guard let c = v.mapping(allowed: ["name", "instances", "class"]), let name = declare("rds_clusters", c) else { return nil }
+            let instances = c.required("instances")?.oneOrMany()?.compactMap { iv -> String? in
+                guard let n = iv.string() else { return nil }
+                declared.append(("database instances", iv, n))
+                return n
+            } ?? []
+            return ScenarioResources.RDSCluster(name: name, instances: instances, instanceClass: c["class"]?.string() ?? "db.r6g.large")
         } ?? []
         out.tables = m["dynamodb_tables"]?.list { v in
-            guard let t = v.mapping(allowed: ["name", "read", "write", "items"]), let name = t.required("name")?.string() else { return nil }
+            guard let t = v.mapping(allowed: ["name", "read", "write", "items"]), let name = declare("dynamodb_tables", t) else { return nil }
             let items = t["items"]?.list { item -> [String: String]? in
                 guard let entries = item.entries() else { return nil }
                 var out: [String: String] = [:]
@@ -111,41 +128,44 @@ public enum ScenarioLoader {
             return ScenarioResources.Table(name: name, read: t["read"]?.int(in: 1...40000) ?? 5, write: t["write"]?.int(in: 1...40000) ?? 5, items: items)
         } ?? []
         out.queues = m["queues"]?.list { v in
-            guard let q = v.mapping(allowed: ["name", "messages"]), let name = q.required("name")?.string() else { return nil }
+            guard let q = v.mapping(allowed: ["name", "messages"]), let name = declare("queues", q) else { return nil }
             return ScenarioResources.Queue(name: name, messages: q["messages"]?.int(in: 0...5000) ?? 0)
         } ?? []
         out.functions = m["functions"]?.list { v in
-            guard let f = v.mapping(allowed: ["name"]), let name = f.required("name")?.string() else { return nil }
+            guard let f = v.mapping(allowed: ["name"]), let name = declare("functions", f) else { return nil }
             return ScenarioResources.Function(name: name)
         } ?? []
-        out.topics = m["topics"]?.list { $0.string() } ?? []
+        out.topics = m["topics"]?.list { tv in
+            guard let n = tv.string() else { return nil }
+            declared.append(("topics", tv, n))
+            return n
+        } ?? []
         out.alarms = m["alarms"]?.list { v in
             guard let a = v.mapping(allowed: ["name", "namespace", "metric", "threshold", "state", "reason", "ok_when"]),
-                let name = a.required("name")?.string()
+                let name = declare("alarms", a)
             else { return nil }
             return ScenarioResources.Alarm(
                 name: name, namespace: a["namespace"]?.string() ?? "Breakglass/Sandbox", metric: a["metric"]?.string(),
                 threshold: a["threshold"].flatMap(number) ?? 1, state: a["state"]?.oneOf(alarmStates) ?? "OK", reason: a["reason"]?.string() ?? "",
                 okWhen: a["ok_when"].map { w in (w.isList ? w.list() : [w])?.compactMap { condition($0, references: &references) } ?? [] } ?? [])
         } ?? []
-        checkUnique(m, out)
+        var seen: [String: Set<String>] = [:]
+        for (kind, value, name) in declared where !seen[kind, default: []].insert(name).inserted {
+            value.error("`\(name)` is declared twice in \(kind)")
+        }
         return out
     }
 
-    static let alarmStates = ["OK", "ALARM", "INSUFFICIENT_DATA"]
-
-    static func checkUnique(_ m: YAMLMapping, _ r: ScenarioResources) {
-        func unique(_ key: String, _ names: [String]) {
-            var seen = Set<String>()
-            for name in names where !seen.insert(name).inserted { m[key]?.error("`\(name)` is declared twice") }
-        }
-        unique("users", r.users.map(\.name))
-        unique("roles", r.roles.map(\.name))
-        unique("alarms", r.alarms.map(\.name))
-        unique("queues", r.queues.map(\.name))
-        unique("dynamodb_tables", r.tables.map(\.name))
-        unique("rds_clusters", r.rdsClusters.map(\.name))
+    /// A role's `trust`: one user or a list, each a reference to a declared user.
+    static func trusted(_ value: YAMLValue?, references: inout [(YAMLValue, ScenarioSignal.Target, String)]) -> [String] {
+        value?.oneOrMany()?.compactMap { v in
+            guard let user = v.string() else { return nil }
+            references.append((v, .user, user))
+            return user
+        } ?? []
     }
+
+    static let alarmStates = ["OK", "ALARM", "INSUFFICIENT_DATA"]
 
     /// A number written without quotes.
     static func number(_ v: YAMLValue) -> Double? {
@@ -194,7 +214,7 @@ public enum ScenarioLoader {
         return comparison.map { ScenarioCondition(signal: signal, of: of, $0) }
     }
 
-    static let faultKinds = ["set_alarm", "fill_queue", "stop_instance", "function_concurrency", "scale_service", "set_capacity"]
+    static let faultKinds = ["set_alarm", "fill_queue", "stop_instance", "impair_instance", "function_concurrency", "scale_service", "set_capacity"]
 
     static func fault(_ v: YAMLValue, references: inout [(YAMLValue, ScenarioSignal.Target, String)]) -> ScenarioFault? {
         guard let m = v.mapping(allowed: ["at"] + faultKinds) else { return nil }
@@ -218,6 +238,10 @@ public enum ScenarioLoader {
             guard let name = body.string() else { return nil }
             references.append((body, .instance, name))
             return ScenarioFault(at: at, .stopInstance(name: name))
+        case "impair_instance":
+            guard let name = body.string() else { return nil }
+            references.append((body, .instance, name))
+            return ScenarioFault(at: at, .impairInstance(name: name))
         case "function_concurrency":
             guard let f = body.mapping(allowed: ["function", "value"]), let fv = f.required("function"), let function = fv.string(),
                 let value = f.required("value")?.int(in: 0...1000)
@@ -228,12 +252,12 @@ public enum ScenarioLoader {
             guard let s = body.mapping(allowed: ["service", "count"]), let sv = s.required("service"), let service = sv.string(),
                 let count = s.required("count")?.int(in: 0...100)
             else { return nil }
-            references.append((sv, .service, service))
             let parts = service.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else {
                 sv.expected("CLUSTER/SERVICE, e.g. prod/orders-worker")
                 return nil
             }
+            references.append((sv, .service, service))
             return ScenarioFault(at: at, .scaleService(cluster: parts[0], service: parts[1], count: count))
         default:
             guard let g = body.mapping(allowed: ["group", "desired"]), let gv = g.required("group"), let group = gv.string(),

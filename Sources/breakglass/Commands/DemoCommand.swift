@@ -58,15 +58,18 @@ struct DemoCommand: AsyncParsableCommand {
             throw report(error)
         }
         defer { server.stop() }
+        let gateway: SandboxGateway
+        do { gateway = try SandboxGateway(upstreamPort: server.port) } catch { throw report(error) }
+        defer { gateway.stop() }
         let admin = server.client()
-        let provisioner = SandboxProvisioner(client: admin, scenario: loaded)
+        let provisioner = SandboxProvisioner(client: admin, scenario: loaded, gateway: gateway)
         let seed: SandboxSeed
         do {
             seed = try await provisioner.seed()
         } catch {
             throw report(error)
         }
-        let record = SandboxRecord(server: server, scenario: loaded, file: scenarioPath, seed: seed)
+        let record = SandboxRecord(server: server, gateway: gateway, scenario: loaded, file: scenarioPath, seed: seed)
         let config: BreakglassConfig
         do {
             let text = SandboxConfig.yaml(record: record, scenario: loaded, scenarioPath: scenarioPath)
@@ -109,7 +112,7 @@ struct DemoCommand: AsyncParsableCommand {
             await daemon.run { stopWatching.withLock { $0 } || Task.isCancelled }
         }
         let pages = ConsolePages.source(consolePageSource(ConsolePageFeed(incidents: incidents), config: config))
-        let identity = "\(seed.operatorName ?? "admin") @ sandbox 127.0.0.1:\(server.port)"
+        let identity = "\(seed.operatorName ?? "admin") @ sandbox 127.0.0.1:\(gateway.port)"
         let look = ConsoleLook()
         var wiring = ConsoleWiring(
             client: client, regions: [loaded.region], identity: identity, interval: interval, config: config, store: store,

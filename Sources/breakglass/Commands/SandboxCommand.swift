@@ -376,16 +376,18 @@ struct SandboxServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let server: LocalAWSServer
+        let gateway: SandboxGateway
         let store: Store
         var record: SandboxRecord
         do {
             let (s, journal) = try sandboxJournal(paths, what: "sandbox \(loaded.id)")
             store = s
             server = try await LocalAWSServer.start(logDirectory: paths.directory, journal: journal)
-            let provisioner = SandboxProvisioner(client: server.client(), scenario: loaded)
             do {
+                gateway = try SandboxGateway(upstreamPort: server.port)
+                let provisioner = SandboxProvisioner(client: server.client(), scenario: loaded, gateway: gateway)
                 let seed = try await provisioner.seed()
-                record = SandboxRecord(server: server, scenario: loaded, file: scenario, seed: seed)
+                record = SandboxRecord(server: server, gateway: gateway, scenario: loaded, file: scenario, seed: seed)
                 try record.write(paths)
             } catch {
                 server.stop()
@@ -396,34 +398,36 @@ struct SandboxServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         defer {
+            gateway.stop()
             server.stop()
             store.close()
         }
         try? SandboxEngineStatus(epoch: record.epoch, faultsTotal: loaded.faults.count).write(paths)
         tell("ready")
-        await serve(record: record, scenario: loaded, client: server.client(), paths: paths)
+        await serve(record: record, scenario: loaded, client: server.client(), gateway: gateway, paths: paths)
     }
 
     /// Turns the engine every two seconds (sooner when a fault is due) until told to stop; starts
     /// over when `sandbox seed` raises the record's epoch.
-    func serve(record: SandboxRecord, scenario: Scenario, client: AWSClient, paths: SandboxPaths) async {
+    func serve(record: SandboxRecord, scenario: Scenario, client: AWSClient, gateway: SandboxGateway, paths: SandboxPaths) async {
         let log = DemoPaging.logFile(paths.engineLog)
         var current = record
         var scenario = scenario
-        var engine = SandboxEngine(provisioner: SandboxProvisioner(client: client, scenario: scenario), seed: record.seed)
+        var engine = SandboxEngine(provisioner: SandboxProvisioner(client: client, scenario: scenario, gateway: gateway), seed: record.seed)
         var start = ContinuousClock.now
         var status = SandboxEngineStatus(epoch: record.epoch, faultsTotal: scenario.faults.count)
         while !sandboxStop.load(ordering: .relaxed) {
             if let latest = SandboxRecord.read(paths), latest.epoch != current.epoch {
                 current = latest
                 if let reloaded = try? ScenarioLoader.load(path: latest.scenarioFile) { scenario = reloaded }
-                engine = SandboxEngine(provisioner: SandboxProvisioner(client: client, scenario: scenario), seed: latest.seed)
+                gateway.reset()
+                engine = SandboxEngine(provisioner: SandboxProvisioner(client: client, scenario: scenario, gateway: gateway), seed: latest.seed)
                 start = ContinuousClock.now
                 status = SandboxEngineStatus(epoch: latest.epoch, faultsTotal: scenario.faults.count, events: status.events)
                 status.events.append("\(ISO8601.format(Date())) seeded again: the scenario starts over")
                 try? status.write(paths)
             }
-            let events = await engine.turn(elapsed: ContinuousClock.now - start)
+            let events = await Self.turn(engine, elapsed: ContinuousClock.now - start)
             for event in events {
                 let line = "\(ISO8601.format(Date())) \(event)"
                 log?.write(Data((line + "\n").utf8))
@@ -440,6 +444,25 @@ struct SandboxServeCommand: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+
+    /// One turn of the engine, cancelled when the supervisor is told to stop: `sandbox down` stops
+    /// moto_server first, and a turn's reads would otherwise retry against it with backoff until the
+    /// grace period runs out and the supervisor is killed before it cleans up.
+    static func turn(_ engine: SandboxEngine, elapsed: Duration) async -> [SandboxEvent] {
+        let work = Task { await engine.turn(elapsed: elapsed) }
+        let watcher = Task {
+            while !Task.isCancelled {
+                if sandboxStop.load(ordering: .relaxed) {
+                    work.cancel()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let events = await work.value
+        watcher.cancel()
+        return events
     }
 
     func tell(_ line: String) {
