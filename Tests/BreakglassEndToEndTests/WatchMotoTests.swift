@@ -185,7 +185,10 @@ import Testing
             try #require(primary.count == 1 && secondary.count == 1, "\(primary.map(\.text)) \(secondary.map(\.text)) \(daemon.errors())")
             #expect(primary[0].text.contains("prod-checkout-latency") && primary[0].text.contains("breakglass ack 1"), "\(primary[0].text)")
             let gap = secondary[0].sent.timeIntervalSince(primary[0].sent)
-            #expect(gap > 2.5 && gap < 6, "stage 2 paged \(gap) s after stage 1; its wait is 3 s")
+            // Stage 2 is due 3 s after stage 1 became due, not after its page landed: on a loaded
+            // machine stage 1's delivery can land a second late, so the gap between the two queues'
+            // timestamps shrinks by as much. It must still be a wait, not an immediate second page.
+            #expect(gap > 1.5 && gap < 6, "stage 2 paged \(gap) s after stage 1; its wait is 3 s")
             print("measure: watch stage 2 reached its queue \(String(format: "%.3f", gap)) s after stage 1 (wait 3 s)")
 
             // Signed webhook for the secondary, once.
@@ -305,7 +308,9 @@ import Testing
             try await rig.set("prod-search", "ALARM")
             let paged = try await Self.eventually(30) { try await rig.drain("primary").first }
             let pagedAt = try #require(paged, "\(first.errors())").sent
-            #expect(first.errors().contains("delivered") && !second.errors().contains("delivered"), "only the holder pages")
+            // The page can land in the queue a moment before the holder logs its delivery.
+            let logged = try await Self.eventually(5) { first.errors().contains("delivered") ? true : nil }
+            #expect(logged == true && !second.errors().contains("delivered"), "only the holder pages: \(first.errors()) / \(second.errors())")
             try #require(Date().timeIntervalSince(pagedAt) < 6, "the test is too late to kill the holder before stage 2")
 
             first.signal(SIGKILL)
