@@ -304,13 +304,17 @@ public enum DrillReport {
         s.append(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"\(number(l.width))\" height=\"\(number(height))\" "
                 + "viewBox=\"0 0 \(number(l.width)) \(number(height))\" role=\"img\" aria-label=\"\(e("Timeline of drill \(t.drill.id)"))\">")
-        s.append(
-            "<style>text{font-family:system-ui,sans-serif;font-size:12px;fill:#1d2329}.lane{font-weight:600}.num{font-size:10px}"
-                + ".milestone{stroke:#fff;stroke-width:1.5}.m-detected{fill:#cf222e}.m-ack{fill:#bf8700}.m-access{fill:#8250df}"
-                + ".m-step-start{fill:#0969da}.m-step-end{fill:#54aeff}.m-recovered{fill:#1a7f37}.guide{stroke:#8c959f;stroke-dasharray:2 3}"
-                + ".clock{fill:#1a7f37;opacity:.35}.clock.over{fill:#cf222e}.clock.running{fill:#bf8700}.step{fill:#0969da}.step.skipped{fill:#8c959f}"
-                + ".step.open{fill:#0969da;opacity:.35;stroke:#0969da;stroke-dasharray:4 2}.target{stroke:#cf222e;stroke-width:1.5;stroke-dasharray:6 4}"
-                + ".axis{stroke:#57606a}.tick{stroke:#d0d7de}</style>")
+        // A <style> inside an SVG in an HTML page applies to the whole page, so every rule is scoped
+        // to the timeline (unscoped, `.num` shrank the page's table cells of class `num` as well).
+        let rules = [
+            "text{font-family:system-ui,sans-serif;font-size:12px;fill:#1d2329}", ".lane{font-weight:600}", ".num{font-size:10px}",
+            ".milestone{stroke:#fff;stroke-width:1.5}", ".m-detected{fill:#cf222e}", ".m-ack{fill:#bf8700}", ".m-access{fill:#8250df}",
+            ".m-step-start{fill:#0969da}", ".m-step-end{fill:#54aeff}", ".m-recovered{fill:#1a7f37}", ".guide{stroke:#8c959f;stroke-dasharray:2 3}",
+            ".clock{fill:#1a7f37;opacity:.35}", ".clock.over{fill:#cf222e}", ".clock.running{fill:#bf8700}", ".step{fill:#0969da}",
+            ".step.skipped{fill:#8c959f}", ".step.open{fill:#0969da;opacity:.35;stroke:#0969da;stroke-dasharray:4 2}",
+            ".target{stroke:#cf222e;stroke-width:1.5;stroke-dasharray:6 4}", ".axis{stroke:#57606a}", ".tick{stroke:#d0d7de}",
+        ]
+        s.append("<style>" + rules.map { "svg.timeline " + $0 }.joined() + "</style>")
         s.append("<rect x=\"0\" y=\"0\" width=\"\(number(l.width))\" height=\"\(number(height))\" fill=\"#fff\"/>")
 
         // Grid and axis.
@@ -361,7 +365,7 @@ public enum DrillReport {
         for (i, bar) in t.steps.enumerated() {
             let y = l.firstRowY + Double(i) * l.rowHeight
             let label = "\(bar.step.runbook) \(bar.step.number)" + (bar.step.title.map { " · \($0)" } ?? bar.step.id.map { " · \($0)" } ?? "")
-            s.append("<text class=\"step-label\" x=\"8\" y=\"\(number(y + 15))\">\(e(cut(TerminalText.sanitize(label), 38)))<title>\(e(label))</title></text>")
+            s.append("<text class=\"step-label\" x=\"8\" y=\"\(number(y + 15))\">\(e(cut(TerminalText.sanitize(label), 34)))<title>\(e(label))</title></text>")
             let from = bar.start.timeIntervalSince(start)
             let to = bar.end.map { $0.timeIntervalSince(start) } ?? endOffset
             let cls = bar.end == nil ? "open" : bar.outcome == "skipped" ? "skipped" : "done"
@@ -372,12 +376,14 @@ public enum DrillReport {
         }
 
         // Milestone marks last, on top; numbers staggered over three rows so close ones stay legible.
+        // A step's marks are smaller than the headline ones, so a step that starts or finishes a few
+        // seconds after detection or recovery does not hide it.
         for (i, m) in t.milestones.enumerated() {
             let mx = number(x(m.offset))
             let what = m.step.map { "\(m.label): \($0.name)" + ($0.title.map { " \($0)" } ?? "") } ?? "\(m.label): \(m.detail)"
             s.append("<text class=\"num\" x=\"\(mx)\" y=\"\(number(l.markY - 10 - Double(i % 3) * 10))\" text-anchor=\"middle\">\(i + 1)</text>")
             s.append(
-                "<circle class=\"milestone \(markClass(m.kind))\" data-kind=\"\(m.kind.rawValue)\" cx=\"\(mx)\" cy=\"\(number(l.markY))\" r=\"6\">"
+                "<circle class=\"milestone \(markClass(m.kind))\" data-kind=\"\(m.kind.rawValue)\" cx=\"\(mx)\" cy=\"\(number(l.markY))\" r=\"\(m.step == nil ? 6 : 4)\">"
                     + "<title>\(e("\(i + 1). \(what) at \(DrillFormat.offset(m.offset))"))</title></circle>")
         }
         s.append("</svg>")
