@@ -174,6 +174,11 @@ import Testing
         if dom.contains("<script") || dom.contains("<iframe") || dom.contains("<img") { problems.append("DOM: holds a script, frame or image") }
         let sheet = StyleSheet(String(svgText.range(of: "<style>").flatMap { o in svgText.range(of: "</style>", range: o.upperBound..<svgText.endIndex).map { svgText[o.upperBound..<$0.lowerBound] } } ?? ""))
 
+        // A <style> inside the SVG styles the whole HTML page: each of its rules must name the SVG.
+        for selector in sheet.selectors where !selector.hasPrefix("svg.timeline ") {
+            problems.append("DOM: the SVG's style rule `\(selector)` is not scoped to svg.timeline, so it styles the whole page")
+        }
+
         // 2. Where the SVG is drawn: a copy of the page with a magenta outline round it (an outline
         // takes no room, so the layout is the same), screenshotted; the outline's box, less the
         // outline and the 1px border, is the SVG's.
@@ -206,32 +211,39 @@ import Testing
         if ink < 3000 { problems.append("pixels: the page around the timeline is almost blank (\(ink) dark pixels)") }
         if inkInSVG < 400 { problems.append("pixels: the timeline has almost no text (\(inkInSVG) dark pixels)") }
 
-        // Every mark not covered by a later one shows its kind's colour at its centre, where the DOM
-        // puts it; each colour fills a plausible number of pixels on the marks' lane.
-        var coloursOnLane: Set<String> = []
+        // Every mark shows its kind's colour where the DOM puts it: of the pixels well inside its
+        // disc (inside the white stroke, less a pixel of antialiasing) that no later mark, drawn over
+        // it, covers, nearly all are its colour. A mark wholly under a later one (the same instant) is
+        // left out, but at least half the marks must be seen.
+        let discs = marks.map { (cx: Double($0["cx"] ?? "") ?? -1000, cy: Double($0["cy"] ?? "") ?? -1000, r: Double($0["r"] ?? "") ?? 0) }
+        var seen = 0
         for (i, mark) in marks.enumerated() {
-            let cx = Double(mark["cx"] ?? "") ?? -1000, cy = Double(mark["cy"] ?? "") ?? -1000, r = Double(mark["r"] ?? "") ?? 0
             let classes = (mark["class"] ?? "").split(separator: " ").map(String.init)
             guard let colour = sheet.colour(classes) else {
                 problems.append("pixels: mark \(i + 1) has no fill colour in the SVG's style sheet")
                 continue
             }
             if !colour.standsOutFromWhite { problems.append("pixels: mark \(i + 1) is painted \(colour), which does not stand out from the white page") }
-            let covered = marks[(i + 1)...].contains { abs((Double($0["cx"] ?? "") ?? 0) - cx) < r + 2 }
-            if covered { continue }
-            coloursOnLane.insert(classes.joined(separator: " "))
-            let (x, y) = px(cx, cy)
-            let hits = image.count(x: x - 2...x + 2, y: y - 2...y + 2, colour: colour, tolerance: 12)
-            if hits < 13 { problems.append("pixels: mark \(i + 1) (\(classes.last ?? "")) is not drawn at (\(x), \(y)): \(hits) of 25 pixels near \(colour)") }
-        }
-        if let y = marks.first.flatMap({ Double($0["cy"] ?? "") }) {
-            let lane = px(0, y).1
-            for classes in coloursOnLane {
-                guard let colour = sheet.colour(classes.split(separator: " ").map(String.init)) else { continue }
-                let n = image.count(x: box.x...(box.x + box.width - 1), y: lane - 6...lane + 6, colour: colour, tolerance: 12)
-                if n < 40 { problems.append("pixels: mark colour \(colour) (\(classes)) fills only \(n) pixels on the marks' lane") }
+            let d = discs[i], later = discs[(i + 1)...]
+            let reach = Int((d.r * scale).rounded(.up)) + 1
+            let (mx, my) = px(d.cx, d.cy)
+            var inside = 0, hits = 0
+            for y in my - reach...my + reach {
+                for x in mx - reach...mx + reach where x >= 0 && y >= 0 && x < image.width && y < image.height {
+                    let ux = (Double(x - box.x) + 0.5) / scale, uy = (Double(y - box.y) + 0.5) / scale
+                    guard ((ux - d.cx) * (ux - d.cx) + (uy - d.cy) * (uy - d.cy)).squareRoot() <= d.r - 1.75 else { continue }
+                    guard !later.contains(where: { ((ux - $0.cx) * (ux - $0.cx) + (uy - $0.cy) * (uy - $0.cy)).squareRoot() <= $0.r + 1.75 }) else { continue }
+                    inside += 1
+                    if image.at(x, y).near(colour, 12) { hits += 1 }
+                }
+            }
+            guard inside >= 4 else { continue }
+            seen += 1
+            if Double(hits) < Double(inside) * 0.8 {
+                problems.append("pixels: mark \(i + 1) (\(classes.last ?? "")) is not drawn at (\(mx), \(my)): \(hits) of its \(inside) pixels are \(colour)")
             }
         }
+        if seen * 2 < marks.count { problems.append("pixels: only \(seen) of \(marks.count) marks are clear of the marks drawn over them") }
 
         // Step bars: the middle of each is its colour, and finished ones are mostly filled with it.
         for (i, bar) in bars.enumerated() {
@@ -359,11 +371,13 @@ struct RGB: Equatable, CustomStringConvertible {
     var description: String { String(format: "#%02x%02x%02x", r, g, b) }
 }
 
-/// The rules of a flat style sheet (`.a{fill:#x}.a.b{fill:#y;opacity:.35}`), enough to know the
+/// The rules of a flat style sheet (`svg.timeline .a{fill:#x}svg.timeline .a.b{fill:#y;opacity:.35}`), enough to know the
 /// colour an element of some classes is painted: the most specific rule giving the property wins,
 /// opacity likewise, blended over the white background.
 struct StyleSheet {
     var rules: [(selector: [String], declarations: [String: String])] = []
+    /// Every selector, as written.
+    var selectors: [String] = []
 
     init(_ css: String) {
         for block in css.split(separator: "}") {
@@ -376,9 +390,12 @@ struct StyleSheet {
             }
             for selector in parts[0].split(separator: ",") {
                 let s = selector.trimmingCharacters(in: .whitespaces)
-                // Only class selectors, optionally after an element name (rect.step).
-                let classes = s.split(separator: ".", omittingEmptySubsequences: false).dropFirst().map(String.init)
-                guard !classes.isEmpty, !s.contains(" ") else { continue }
+                selectors.append(s)
+                // The classes of the last compound selector (`svg.timeline .step.open`: step, open);
+                // its ancestors hold for every element of the SVG.
+                let last = s.split(separator: " ").last ?? ""
+                let classes = last.split(separator: ".", omittingEmptySubsequences: false).dropFirst().map(String.init)
+                guard !classes.isEmpty else { continue }
                 rules.append((classes, declarations))
             }
         }
