@@ -107,38 +107,47 @@ import Testing
 
     // MARK: - Tests
 
-    @Test func aRecoveredDrillsReportRendersWithItsTimelineVisible() throws {
+    @Test func aRecoveredDrillsReportRendersWithItsTimelineVisible() async throws {
         let t = Self.recoveredDrill()
         #expect(t.milestones.count == 16 && t.steps.count == 6 && t.clock.state == .recovered)
-        let problems = try Self.renderingProblems(t, html: DrillReport.html(t), name: "recovered")
+        let problems = try await Self.offPool { try Self.renderingProblems(t, html: DrillReport.html(t), name: "recovered") }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    @Test func anUnrecoveredDrillsReportRendersWithItsTimelineVisible() throws {
+    @Test func anUnrecoveredDrillsReportRendersWithItsTimelineVisible() async throws {
         let t = Self.unrecoveredDrill()
         #expect(t.milestones.count == 8 && t.steps.count == 3 && t.steps.last?.end == nil && t.clock.state == .stoppedUnrecovered)
-        let problems = try Self.renderingProblems(t, html: DrillReport.html(t), name: "not-recovered")
+        let problems = try await Self.offPool { try Self.renderingProblems(t, html: DrillReport.html(t), name: "not-recovered") }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     /// The checks can fail: a page without its SVG fails them in the DOM and in the pixels, and a page
     /// whose marks a style sheet hides, in the pixels alone.
-    @Test func aPageWithoutAVisibleTimelineFailsTheChecks() throws {
+    @Test func aPageWithoutAVisibleTimelineFailsTheChecks() async throws {
         let t = Self.recoveredDrill()
         let html = DrillReport.html(t)
         let withoutSVG = try #require(html.range(of: "<svg").flatMap { open in html.range(of: "</svg>").map { html[open.lowerBound..<$0.upperBound] } })
-        let noSVG = try Self.renderingProblems(t, html: html.replacingOccurrences(of: withoutSVG, with: ""), name: "broken-no-svg")
+        let stripped = html.replacingOccurrences(of: withoutSVG, with: "")
+        let noSVG = try await Self.offPool { try Self.renderingProblems(t, html: stripped, name: "broken-no-svg") }
         #expect(noSVG.contains { $0.hasPrefix("DOM:") }, "\(noSVG)")
         #expect(noSVG.contains { $0.hasPrefix("layout:") }, "\(noSVG)")
 
         let hidden = html.replacingOccurrences(of: "</head>", with: "<style>.milestone,rect.step{visibility:hidden}</style></head>")
-        let hiddenMarks = try Self.renderingProblems(t, html: hidden, name: "broken-hidden-marks")
+        let hiddenMarks = try await Self.offPool { try Self.renderingProblems(t, html: hidden, name: "broken-hidden-marks") }
         #expect(!hiddenMarks.contains { $0.hasPrefix("DOM:") }, "the DOM still holds every mark: \(hiddenMarks)")
         #expect(hiddenMarks.filter { $0.hasPrefix("pixels: mark") }.count >= 6, "\(hiddenMarks)")
         #expect(hiddenMarks.contains { $0.hasPrefix("pixels: step bar") }, "\(hiddenMarks)")
     }
 
     // MARK: - Rendering and checking
+
+    /// Runs `work` on a thread of its own, off the cooperative pool: the browser runs, the decoder
+    /// and the pixel loops block for seconds, and the pool has only as many threads as cores.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
+        }
+    }
 
     /// Renders `html` (the report of `t`, or a broken copy) in the headless browser and returns what
     /// is wrong with it, each line prefixed `DOM:`, `layout:` or `pixels:`. Throws only when the
