@@ -209,6 +209,31 @@ struct AlarmsViewKeyTests {
     }
 
     @Test
+    func aRefreshIsPutInTriageOrderAndAnAnswerAlreadyInOrderIsNotCopied() {
+        // Out of order, with two alarms alike in everything the order looks at.
+        let shuffled = [
+            alarm("ok-new", .ok, ago: 5), alarm("twin", .ok, ago: 300, reason: "first"), alarm("fire", .alarm, ago: 900),
+            alarm("twin", .ok, ago: 300, reason: "second"), alarm("insuf", .insufficientData, ago: 60),
+        ]
+        let sorted = ConsoleState.triageSorted(shuffled)
+        #expect(sorted.map(\.name) == ["fire", "insuf", "ok-new", "twin", "twin"])
+        #expect(sorted.map(\.reason).suffix(2) == ["first", "second"], "ties keep their order")
+        #expect(sorted == shuffled.sorted(by: Alarm.triageOrder))
+        // In order already, as AlarmFetcher.list answers: the same storage comes back.
+        let again = ConsoleState.triageSorted(sorted)
+        #expect(again == sorted)
+        #expect(again.withUnsafeBufferPointer { $0.baseAddress } == sorted.withUnsafeBufferPointer { $0.baseAddress })
+
+        var state = loadedState(shuffled)
+        #expect(state.alarms == sorted)
+        checkAlarmInvariants(state)
+        _ = reduce(&state, .alarmsLoaded(Array(sorted.reversed())), now: fixedNow)
+        #expect(state.alarms.map(\.name) == ["fire", "insuf", "ok-new", "twin", "twin"])
+        #expect(state.counts == AlarmCounts(alarm: 1, insufficientData: 1, ok: 3))
+        checkAlarmInvariants(state)
+    }
+
+    @Test
     func filterAndSortSurviveARefreshAndTheSelectionStays() {
         var state = loadedState(mixedAlarms())
         _ = press(&state, .char("s"))

@@ -273,11 +273,17 @@ extension ConsoleState {
         if wasLoaded {
             for alarm in alarms where alarm.state == .alarm { previouslyAlarming.insert(AlarmID(alarm)) }
         }
-        alarms = loaded.sorted(by: Alarm.triageOrder)
+        // The old list, and what was derived from it, go before the answer is sorted: applying a
+        // refresh holds the answer and its sorted copy (which share their strings), not the old
+        // list beside them.
+        alarms = []
+        alarmsView.haystacks = []
+        alarmsView.sorted = []
+        alarmsView.rows = []
+        alarms = Self.triageSorted(loaded)
         counts = AlarmCounts(alarms)
         widestName = alarms.reduce(0) { max($0, TerminalText.width(TerminalText.sanitize($1.name))) }
 
-        alarmsView.haystacks = []
         rebuildSorted()
         applyFilter(narrowing: false, keepPosition: true)
         if let detail = alarmsView.detail, selectedIndex == nil || selectedID != detail {
@@ -295,6 +301,22 @@ extension ConsoleState {
             $0.state == .alarm && !previouslyAlarming.contains(AlarmID($0))
         }
         return newlyAlarming ? [.bell] : []
+    }
+
+    /// `alarms` in `Alarm.triageOrder` (Swift's sort is stable: ties keep their order). A list
+    /// already in that order, as `AlarmFetcher.list` returns it, is kept as it is, not copied.
+    /// Otherwise sorts positions rather than the alarms themselves (`sorted(by:)` copies every
+    /// alarm, then merges through a buffer of half of them) and copies each alarm once into place.
+    static func triageSorted(_ alarms: [Alarm]) -> [Alarm] {
+        let inOrder = alarms.withUnsafeBufferPointer { list in
+            list.indices.dropFirst().allSatisfy { !Alarm.triageOrder(list[$0], list[$0 - 1]) }
+        }
+        if inOrder { return alarms }
+        return alarms.withUnsafeBufferPointer { list in
+            var order = Array(list.indices)
+            order.sort { Alarm.triageOrder(list[$0], list[$1]) }
+            return order.map { list[$0] }
+        }
     }
 
     mutating func fail(_ message: String, now: Date) {
