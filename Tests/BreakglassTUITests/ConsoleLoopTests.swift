@@ -256,6 +256,16 @@ struct ConsoleLoopTests {
         #expect(try await run.waitForExit() == 0)
     }
 
+    /// The loop gives the memory of the list a refresh replaced back after applying it; on glibc the
+    /// call it needs is found.
+    @Test
+    func freedMemoryIsReleasedThroughMallocTrimOnGlibc() {
+        #if canImport(Glibc)
+        #expect(FreedMemory.available)
+        #endif
+        FreedMemory.release()
+    }
+
     @Test(arguments: [(SIGINT, 130), (SIGTERM, 143), (SIGHUP, 129)] as [(Int32, Int32)])
     func terminationSignalsEndTheLoopWithTheirStatus(_ signal: Int32, _ status: Int32) async throws {
         let backend = TestBackend()

@@ -212,7 +212,13 @@ final class ConsoleLoop {
             }
             events += inbox.drain()
             events.append(.tick)
+            let refreshed = events.contains { if case .alarmsLoaded = $0 { true } else { false } }
             if let code = step(events) { return code }
+            if refreshed {
+                // The answer's array goes with the events; the old list went when it was applied.
+                events = []
+                FreedMemory.release()
+            }
         }
     }
 
