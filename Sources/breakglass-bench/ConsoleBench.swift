@@ -108,6 +108,10 @@ struct ConsoleBench: ParsableCommand {
 /// n = 0 the base set; 1…2·changes alternately "one alarm changed in place" and the base set; after
 /// that alternately "one alarm entered ALARM" and the base set. Each fetch waits `--delay-ms`, then
 /// writes one byte to `--notify-fd` before returning, so the parent can tell the frames apart.
+///
+/// Each fetch builds its alarms afresh and keeps nothing, as the real fetch does (it decodes new
+/// strings from every answer): so while a refresh is applied the old list and the new one are both
+/// in memory, as in `breakglass console`, and no list is held that a real console would not hold.
 struct ConsoleChildBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console-child", abstract: "The console on made-up alarms, for `breakglass-bench console`.", shouldDisplay: false)
@@ -119,9 +123,7 @@ struct ConsoleChildBench: AsyncParsableCommand {
     @Flag(help: "Let the clock run (from the same start), so the top bar's clock and the ages in the list tick.") var realClock = false
 
     func run() async throws {
-        let base = ConsoleBenchData.alarms(count: max(20, alarms))
-        let inPlace = ConsoleBenchData.changedInPlace(base)
-        let entering = ConsoleBenchData.enteringAlarm(base)
+        let count = max(20, alarms)
         let fetches = FetchCounter()
         let (changes, delay, fd) = (max(1, changes), UInt64(max(0, delayMs)), notifyFd)
         let started = Date()
@@ -133,11 +135,13 @@ struct ConsoleChildBench: AsyncParsableCommand {
             fetchAlarms: {
                 let n = fetches.next()
                 if n > 0 { try? await Task.sleep(nanoseconds: delay * 1_000_000) }
-                let result: [Alarm]
-                if n == 0 || n % 2 == 0 {
-                    result = base
-                } else {
-                    result = n <= 2 * changes ? inPlace : entering
+                var result = ConsoleBenchData.alarms(count: count)
+                if n % 2 == 1 {
+                    if n <= 2 * changes {
+                        ConsoleBenchData.changeInPlace(&result)
+                    } else {
+                        ConsoleBenchData.enterAlarm(&result)
+                    }
                 }
                 if fd >= 0 {
                     var byte: UInt8 = 1
@@ -203,22 +207,18 @@ enum ConsoleBenchData {
     /// The oldest alarm in ALARM (the last ALARM row) goes to INSUFFICIENT_DATA just now: it stays on
     /// the same row (first of the INSUFFICIENT_DATA alarms, which come next in triage order), so the
     /// screen changes by its badge, its time and the counts.
-    static func changedInPlace(_ base: [Alarm]) -> [Alarm] {
-        var changed = base
-        changed[alarming - 1].state = .insufficientData
-        changed[alarming - 1].updated = now
-        changed[alarming - 1].reason = "Insufficient Data: 1 datapoint was unknown."
-        return changed
+    static func changeInPlace(_ alarms: inout [Alarm]) {
+        alarms[alarming - 1].state = .insufficientData
+        alarms[alarming - 1].updated = now
+        alarms[alarming - 1].reason = "Insufficient Data: 1 datapoint was unknown."
     }
 
     /// An OK alarm far down the list enters ALARM just now: it goes to the top, and every row of the
     /// list below it moves down one.
-    static func enteringAlarm(_ base: [Alarm]) -> [Alarm] {
-        var changed = base
-        let i = base.count / 2 + 1
-        changed[i].state = .alarm
-        changed[i].updated = now
-        return changed
+    static func enterAlarm(_ alarms: inout [Alarm]) {
+        let i = alarms.count / 2 + 1
+        alarms[i].state = .alarm
+        alarms[i].updated = now
     }
 
     /// A console whose first refresh has started, at `width`×`height`.
