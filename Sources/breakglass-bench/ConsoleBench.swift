@@ -23,6 +23,7 @@ struct ConsoleBench: ParsableCommand {
     @Option(help: "Launches of `breakglass console` timed (after one discarded warm-up).") var launches = 11
     @Option(help: "Alarm changes per kind measured through the terminal.") var changes = 6
     @Option(help: "Key presses measured through the terminal.") var keys = 6
+    @Option(help: "Refreshes of `breakglass console`'s 10,000 alarms before its memory is read again.") var refreshes = 6
     @Option(help: "The `breakglass` executable to launch (default: the one beside this binary).") var breakglass: String?
     @Flag(help: "A few runs of everything, to check the bench itself works (numbers are rough).") var quick = false
     @Option(help: "A folder to write the bytes of every frame measured through the terminal into, one file each, to see where the bytes go.")
@@ -53,6 +54,8 @@ struct ConsoleBench: ParsableCommand {
         report.launch = launch.firstFrame
         report.startup = launch.version
         report.launchMemory = launch.memory
+
+        report.realConsole = try RealConsoleMemoryBench(executable: executable, alarms: count, refreshes: quick ? 1 : max(1, refreshes)).run()
 
         let bench = ConsoleBenchProcess.sibling("breakglass-bench")
         let sizes = quick ? [(80, 24)] : [(80, 24), (200, 60)]
@@ -297,6 +300,8 @@ struct ConsoleBenchReport {
     var startup = Stats([])
     var launchMemory = Memory()
     var terminal: [TerminalResult] = []
+    /// `breakglass console` itself with the alarms, from `FakeCloudWatch`.
+    var realConsole = RealConsoleMemoryBench.Result(loaded: Memory(), refreshed: Memory(), refreshes: 0)
 
     static let composeTargetMicros = 5_000.0
     static let launchTargetMillis = 50.0
@@ -312,7 +317,9 @@ struct ConsoleBenchReport {
     var composeMet: Bool { compose.allSatisfy { $0.keyFrame.median <= Self.composeTargetMicros } }
     var launchMet: Bool { launch.median <= Self.launchTargetMillis }
     var bytesMet: Bool { terminal.allSatisfy { $0.inPlace.median <= Self.bytesTarget && $0.entering.median <= Self.bytesTarget } }
-    var rssMet: Bool { terminal.allSatisfy { $0.memory.hwm <= Self.rssTargetKB } }
+    var rssMet: Bool {
+        terminal.allSatisfy { $0.memory.hwm <= Self.rssTargetKB } && realConsole.refreshed.hwm <= Self.rssTargetKB
+    }
 
     func json() -> String {
         let object: [String: Any] = [
@@ -324,6 +331,9 @@ struct ConsoleBenchReport {
             "launch_ms": launch.json,
             "startup_version_ms": startup.json,
             "launch_memory": launchMemory.json,
+            "real_console_memory": [
+                "loaded": realConsole.loaded.json, "refreshed": realConsole.refreshed.json, "refreshes": realConsole.refreshes,
+            ] as [String: Any],
             "terminal": terminal.map {
                 [
                     "size": "\($0.width)x\($0.height)", "bytes_alarm_changed_in_place": $0.inPlace.json,
@@ -351,6 +361,12 @@ struct ConsoleBenchReport {
         rows.append(("launch to first frame (ms)", launch.text(1), "≤ 50", met(launchMet)))
         rows.append(("  process start-up, --version (ms)", startup.text(1), "", ""))
         rows.append(("  memory at first frame, no alarms (MB)", launchMemory.text(), "", ""))
+        rows.append(
+            ("RSS of breakglass console, \(alarms) alarms loaded, 80x24 (MB)", realConsole.loaded.text(), "≤ 40",
+             met(realConsole.loaded.hwm <= Self.rssTargetKB)))
+        rows.append(
+            ("  after \(realConsole.refreshes) refreshes (peak: whole session) (MB)", realConsole.refreshed.text(), "≤ 40",
+             met(realConsole.refreshed.hwm <= Self.rssTargetKB)))
         for t in terminal {
             let size = "\(t.width)x\(t.height)"
             rows.append(("bytes: one alarm changes state in place, \(size)", t.inPlace.text(0), "≤ 300", met(t.inPlace.median <= Self.bytesTarget)))
@@ -359,7 +375,9 @@ struct ConsoleBenchReport {
             rows.append(("  bytes: key j, \(size)", t.key.text(0), "", ""))
             rows.append(("  bytes per second, idle, clock running, \(size)", String(format: "%.0f", t.idlePerSecond), "", ""))
             rows.append(("  bytes: start to the loaded screen, \(size)", "\(t.firstFrame)", "", ""))
-            rows.append(("RSS with \(alarms) alarms, \(size) (MB)", t.memory.text(), "≤ 40", met(t.memory.hwm <= Self.rssTargetKB)))
+            rows.append(
+                ("RSS of runConsole alone (console-child), \(alarms) alarms, \(size) (MB)", t.memory.text(), "≤ 40",
+                 met(t.memory.hwm <= Self.rssTargetKB)))
         }
         let w0 = rows.map { $0.0.count }.max() ?? 0
         let w1 = rows.map { $0.1.count }.max() ?? 0
@@ -724,7 +742,7 @@ struct TerminalBench {
     func save(_ bytes: [UInt8], _ name: String) {
         guard let dump else { return }
         try? FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: "\(dump)/\(width)x\(height)-\(name).bin", contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: "\(dump)/\(width)x\(height)-\(name).bin", contents: Data(bytes))
     }
 
     /// What the child writes from now until it has been quiet for `quiet` seconds, waiting up to 20 s

@@ -53,6 +53,11 @@ struct ConsoleBenchTests {
         #expect((launch?.median ?? 0) > 0)
         _ = Self.stats(json["startup_version_ms"], "startup_version_ms")
         Self.memory(json["launch_memory"], "launch_memory")
+        // `breakglass console` itself, its alarms from the bench's fake CloudWatch, then one refresh.
+        let real = try #require(json["real_console_memory"] as? [String: Any])
+        Self.memory(real["loaded"], "breakglass console with the alarms")
+        Self.memory(real["refreshed"], "breakglass console after a refresh")
+        #expect(real["refreshes"] as? Int == 1)
 
         let terminal = try #require(json["terminal"] as? [[String: Any]])
         #expect(terminal.count == 1)
