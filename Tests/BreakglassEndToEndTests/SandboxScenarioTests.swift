@@ -190,7 +190,8 @@ final class SandboxHome {
 
     var record: SandboxRecord? { SandboxRecord.read(paths) }
     var awsConfig: String { (try? String(contentsOfFile: home.path + "/aws-config", encoding: .utf8)) ?? "" }
-    var agentSocket: String { AccessAgent.socketPath(forStore: state + "/breakglass/state.db") }
+    /// `--sandbox` keeps its grants in the sandbox's own state, and so its agent.
+    var agentSocket: String { AccessAgent.socketPath(forStore: paths.store) }
 
     /// Runs the binary off the cooperative pool (it blocks until the child exits).
     func run(_ args: [String], environment extra: [String: String] = [:], stdin: String? = nil, timeout: Double = 60) async throws -> BreakglassBinary.Result {
@@ -208,6 +209,12 @@ final class SandboxHome {
     /// `sandbox up ID`, registering the pids of moto_server and the supervisor for `make test`'s cleanup, as MotoHarness does.
     func up(_ id: String) async throws -> BreakglassBinary.Result {
         let result = try await run(["sandbox", "up", id, "--scenarios", SandboxScenarioTests.scenarioFolder], timeout: 150)
+        registerRunning()
+        return result
+    }
+
+    /// Registers the running sandbox's moto_server and supervisor for `make test`'s cleanup.
+    func registerRunning() {
         if let record {
             for (kind, pid) in [("moto", record.motoPID), ("sandbox", record.supervisorPID)] {
                 let file = "\(MotoHarness.runDirectory)/\(kind)-\(pid).pid"
@@ -215,7 +222,6 @@ final class SandboxHome {
                 registered.append(file)
             }
         }
-        return result
     }
 
     func down() async throws -> BreakglassBinary.Result { try await run(["sandbox", "down"], timeout: 60) }
@@ -241,7 +247,8 @@ final class SandboxHome {
                 if json == .null { Issue.record("runbook run printed no JSON: exit \(r.status), \(r.stderr)") }
                 return json
             }
-            let approve = try await run(["runbook", "approve", "\(json["run"]?.int ?? 0)"], environment: approver)
+            // A run under --sandbox lives in the sandbox's own state; so is its approval.
+            let approve = try await run(["runbook", "approve", "\(json["run"]?.int ?? 0)"] + (args.contains("--sandbox") ? ["--sandbox"] : []), environment: approver)
             #expect(approve.status == 0, "runbook approve: \(approve.stderr)")
         }
         Issue.record("the run still waits for an approval after three")

@@ -30,6 +30,8 @@ public struct SandboxTimeline: Sendable, Equatable {
 /// What the sandbox did in one turn, for its log and for a drill's milestones.
 public enum SandboxEvent: Sendable, Equatable, CustomStringConvertible {
     case faultApplied(String)
+    /// A fault set this alarm to ALARM: when a drill counts the incident as detectable.
+    case alarmRaised(String)
     case faultFailed(String, error: String)
     case alarmCleared(String, because: String)
     case recovered([String])
@@ -38,6 +40,7 @@ public enum SandboxEvent: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .faultApplied(let s): "fault: \(s)"
+        case .alarmRaised(let a): "alarm \(a) is in ALARM"
         case .faultFailed(let s, let e): "fault failed: \(s): \(e)"
         case .alarmCleared(let a, let why): "alarm \(a) set to OK: \(why)"
         case .recovered(let why): "recovered: " + why.joined(separator: "; ")
@@ -67,12 +70,17 @@ public actor SandboxEngine {
     public var faultsPending: Bool { !timeline.isDone }
 
     /// One turn: the faults due by `elapsed`, then the alarms' conditions, then the recovery.
-    public func turn(elapsed: Duration) async -> [SandboxEvent] {
-        var events: [SandboxEvent] = []
+    /// `progress` hears each event as it happens (a turn that fills a queue takes seconds; a
+    /// watcher should not wait for its end to see the alarms it already raised).
+    public func turn(elapsed: Duration, progress: (@Sendable (SandboxEvent) -> Void)? = nil) async -> [SandboxEvent] {
+        var events: [SandboxEvent] = [] {
+            didSet { if let last = events.last, events.count > oldValue.count { progress?(last) } }
+        }
         for fault in timeline.take(elapsed: elapsed) {
             do {
                 try await provisioner.apply(fault)
                 events.append(.faultApplied(fault.summary))
+                if case .setAlarm(let name, "ALARM", _) = fault.action { events.append(.alarmRaised(name)) }
             } catch {
                 events.append(.faultFailed(fault.summary, error: error.description))
             }

@@ -5,7 +5,9 @@ import Foundation
 /// - `sandbox.json` (0600): what runs (pids, port), the scenario, the sandbox's own keys;
 /// - `engine.json` (0600): what the running engine has done (faults applied, recovered);
 /// - `breakglass.yaml`: the configuration `--sandbox` uses (the roles, the runbooks);
-/// - `state.db`: the sandbox's own incidents and audit trail; `moto-PORT.log`, `engine.log`.
+/// - `state.db`: the sandbox's own incidents, runs, grants and audit trail (`--sandbox` uses it; a new
+///   sandbox starts a new one and keeps the last as `state.previous.db`); `moto-PORT.log`,
+///   `engine.log`, `watch.log`.
 ///
 /// The keys are those of a moto_server on loopback that dies with `sandbox down`; they open nothing
 /// else, so, unlike real credentials, they are kept in a file (0600).
@@ -107,13 +109,14 @@ public struct SandboxRecord: Codable, Sendable, Equatable {
         try SandboxPaths.writeAtomically(try Self.encoder.encode(self), to: paths.record)
     }
 
-    static let encoder: JSONEncoder = {
+    /// The JSON coding of the sandbox's files (sorted keys, ISO 8601 dates).
+    public static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         e.dateEncodingStrategy = .iso8601
         return e
     }()
-    static let decoder: JSONDecoder = {
+    public static let decoder: JSONDecoder = {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .iso8601
         return d
@@ -140,15 +143,51 @@ public struct SandboxEngineStatus: Codable, Sendable, Equatable {
     public var faultsApplied: Int
     public var faultsTotal: Int
     public var recoveredAt: Date?
+    /// When each alarm first went to ALARM since the scenario (re)started: by a fault, or at seeding
+    /// for an alarm declared in ALARM.
+    public var alarmedAt: [String: Date]
     /// The last events, oldest first, each with its time.
     public var events: [String]
 
-    public init(epoch: Int, faultsApplied: Int = 0, faultsTotal: Int, recoveredAt: Date? = nil, events: [String] = []) {
+    public init(epoch: Int, faultsApplied: Int = 0, faultsTotal: Int, recoveredAt: Date? = nil, alarmedAt: [String: Date] = [:], events: [String] = []) {
         self.epoch = epoch
         self.faultsApplied = faultsApplied
         self.faultsTotal = faultsTotal
         self.recoveredAt = recoveredAt
+        self.alarmedAt = alarmedAt
         self.events = events
+    }
+
+    enum CodingKeys: String, CodingKey { case epoch, faultsApplied, faultsTotal, recoveredAt, alarmedAt, events }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        faultsApplied = try c.decode(Int.self, forKey: .faultsApplied)
+        faultsTotal = try c.decode(Int.self, forKey: .faultsTotal)
+        recoveredAt = try c.decodeIfPresent(Date.self, forKey: .recoveredAt)
+        alarmedAt = try c.decodeIfPresent([String: Date].self, forKey: .alarmedAt) ?? [:]
+        events = try c.decode([String].self, forKey: .events)
+    }
+
+    /// A fresh status for `scenario` started at `started`: alarms declared in ALARM count from then.
+    public static func starting(epoch: Int, scenario: Scenario, at started: Date, events: [String] = []) -> SandboxEngineStatus {
+        let red = scenario.resources.alarms.filter { $0.state == "ALARM" }.map { ($0.name, started) }
+        return SandboxEngineStatus(epoch: epoch, faultsTotal: scenario.faults.count, alarmedAt: Dictionary(red) { a, _ in a }, events: events)
+    }
+
+    /// Records what one turn of the engine did, at `now`.
+    public mutating func record(_ events: [SandboxEvent], at now: Date) {
+        for event in events {
+            self.events.append("\(ISO8601.format(now)) \(event)")
+            switch event {
+            case .faultApplied, .faultFailed: faultsApplied += 1
+            case .alarmRaised(let name): if alarmedAt[name] == nil { alarmedAt[name] = now }
+            case .recovered: if recoveredAt == nil { recoveredAt = now }
+            default: break
+            }
+        }
+        self.events = Array(self.events.suffix(30))
     }
 
     public static func read(_ paths: SandboxPaths) -> SandboxEngineStatus? {

@@ -39,8 +39,11 @@ public final class Store: @unchecked Sendable {
     }
 
     /// The default database: $XDG_STATE_HOME/breakglass/state.db (~/.local/state/breakglass/state.db).
+    /// `$BREAKGLASS_STATE` when set (`--sandbox` sets it to the sandbox's own state), else
+    /// `$XDG_STATE_HOME/breakglass/state.db`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        StatePaths.current(environment: environment).directory + "/state.db"
+        if let path = environment["BREAKGLASS_STATE"], !path.isEmpty { return path }
+        return StatePaths.current(environment: environment).directory + "/state.db"
     }
 
     /// Opens the database at `path`, creating it (and its folder, 0700) when missing, and migrates
@@ -353,6 +356,16 @@ public final class Store: @unchecked Sendable {
         // data_version ignores this connection's own commits; count those too.
         let total = try connection.query("SELECT total_changes() AS n").first?.integer("n") ?? 0
         return mine &* 1_000_003 &+ total
+    }
+
+    /// Writes a consistent copy of the whole database to `path` (`VACUUM INTO`, outside any
+    /// transaction; other processes may go on writing), created 0600. Fails if `path` exists.
+    public func copy(to path: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        let quoted = "'" + path.replacingOccurrences(of: "'", with: "''") + "'"
+        try connection.execute("VACUUM INTO \(quoted)")
+        chmod(path, 0o600)
     }
 
     public func close() {

@@ -29,6 +29,9 @@ struct AWSOptions: ParsableArguments {
         guard profile == nil else { throw ValidationError("--sandbox and --profile cannot be used together") }
         adoptSandboxEnvironment(record)
         if config.path == nil { setenv("BREAKGLASS_CONFIG", SandboxPaths().config, 1) }
+        // The sandbox's incidents, runbook runs, grants and audit trail stay in its own state, apart
+        // from the real ones (`--state` still names another).
+        setenv("BREAKGLASS_STATE", SandboxPaths().store, 1)
     }
 
     /// The configuration file's settings (the empty configuration when there is none). A broken

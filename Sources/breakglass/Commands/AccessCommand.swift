@@ -221,6 +221,7 @@ struct AccessStatusCommand: AsyncParsableCommand {
 
     @Option(help: "table or json.") var output: OutputFormat = .table
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func run() async throws {
         do {

@@ -115,6 +115,7 @@ struct AuditTailCommand: AsyncParsableCommand {
     @Option(help: "table (one line per entry) or json (JSON Lines).") var output: OutputFormat = .table
     @Option(help: "Seconds between checks for new entries with -f.") var interval = 0.25
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--count must be 0 or more") }
@@ -163,6 +164,7 @@ struct AuditExportCommand: AsyncParsableCommand {
 
     @Option(help: "jsonl or markdown.") var format: Format = .jsonl
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func run() async throws {
         do {
@@ -198,6 +200,7 @@ struct AuditNoteCommand: AsyncParsableCommand {
     @Option(help: "The incident it belongs to.") var incident: String?
     @Option(help: "The drill it belongs to.") var drill: String?
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func validate() throws {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("the note is empty") }

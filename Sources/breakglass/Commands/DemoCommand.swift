@@ -143,13 +143,15 @@ enum DemoPaging {
 
     /// `breakglass watch` on the sandbox: console pages only (the demo's contacts have no other
     /// channel), a short poll interval so the incident opens soon after its alarm fires.
-    static func daemon(client: AWSClient, store: Store, incidents: IncidentStore, config: BreakglassConfig, region: String, logFile: String) throws -> WatchDaemon {
+    static func daemon(
+        client: AWSClient, store: Store, incidents: IncidentStore, config: BreakglassConfig, region: String, logFile: String, actor: String = "demo watch"
+    ) throws -> WatchDaemon {
         let log = Self.logFile(logFile)
         return try WatchDaemon(
             config: config, incidents: incidents, lease: WatchLease(store: store, period: 10),
             settings: WatchSettings(regions: [region], interval: 5), source: AlarmFetcher(client: client),
             sender: { _ in ChannelSender(aws: nil, http: client.transport, environment: [:], smsRegion: nil) },
-            actor: AuditActor(user: "demo watch"),
+            actor: AuditActor(user: actor),
             log: { line in log?.write(Data("\(ISO8601.format(Date())) \(line)\n".utf8)) })
     }
 

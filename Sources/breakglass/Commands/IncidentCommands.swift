@@ -64,6 +64,7 @@ struct IncidentsCommand: AsyncParsableCommand {
     @Option(help: "table (fits the terminal, 80 columns when piped) or json.") var output: OutputFormat = .table
     @OptionGroup var config: ConfigOptions
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func run() async throws {
         let session = try IncidentSession.open(config: config, store: store)
@@ -113,6 +114,7 @@ struct IncidentTarget: ParsableArguments {
     @Argument(help: "The incident's number.") var id: Int64
     @OptionGroup var config: ConfigOptions
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func perform(_ event: (_ by: String, _ now: Date) -> EscalationEvent) throws {
         let session = try IncidentSession.open(config: config, store: store)

@@ -325,6 +325,7 @@ struct RunbookRunsCommand: ParsableCommand {
     @Option(help: "How many of the latest runs.") var limit = 20
     @Option(help: "table or json.") var output: OutputFormat = .table
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func run() throws {
         let runs: [RunbookRunStore.Record]
@@ -370,6 +371,7 @@ struct RunbookApproveCommand: ParsableCommand {
 
     @Argument(help: "The run's number (breakglass runbook runs).") var runNumber: Int64
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func run() throws {
         do {
@@ -404,6 +406,7 @@ struct RunbookAbandonCommand: ParsableCommand {
     @Argument(help: "The run's number.") var runNumber: Int64
     @Option(help: "Why, for the audit trail.") var reason: String = "no reason given"
     @OptionGroup var store: StoreOptions
+    @OptionGroup var sandboxState: SandboxStateOption
 
     func run() throws {
         do {

@@ -99,46 +99,9 @@ struct SandboxUpCommand: AsyncParsableCommand {
     var timeout = "120s"
 
     func run() async throws {
-        let paths = SandboxPaths()
         guard let wait = DurationSyntax.parse(timeout) else { throw ValidationError("--timeout: expected a duration like 90s") }
-        if let record = SandboxRecord.read(paths) {
-            if DetachedProcess.isAlive(record.supervisorPID) {
-                throw report(ValidationError("a sandbox is already running: `\(record.scenario)` on \(record.endpoint) (pid \(record.supervisorPID)); `breakglass sandbox seed` resets it, `breakglass sandbox down` stops it"))
-            }
-            stopSandbox(record, paths: paths)
-        }
         let (loaded, path) = try options.load(scenario)
-        do { try paths.ensureDirectory() } catch { throw report(error) }
-        FileHandle.standardError.write(Data("Starting the sandbox `\(loaded.id)` (moto_server on 127.0.0.1)…\n".utf8))
-        var env: [String: String] = [:]
-        let mine = ProcessInfo.processInfo.environment
-        for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "XDG_STATE_HOME", "TMPDIR"] { env[key] = mine[key] }
-        env["NO_PROXY"] = "127.0.0.1,localhost"
-        let executable = AccessAgentLauncher.currentExecutable()
-        let line: String
-        do {
-            line = try DetachedProcess.spawn(
-                executable: executable, arguments: [executable, "sandbox", "serve", path, "--ready-fd", "3"], environment: env, timeout: wait
-            ).line
-        } catch {
-            throw report(ValidationError("the sandbox did not start: \(error)"))
-        }
-        guard line == "ready", let record = SandboxRecord.read(paths) else {
-            let why = line.hasPrefix("failed ") ? String(line.dropFirst(7)).replacingOccurrences(of: "\\n", with: "\n") : line
-            throw report(ValidationError("the sandbox did not start: \(why)\n(its logs are in \(paths.directory))"))
-        }
-        var notes: [String] = []
-        do {
-            try writeConfig(record: record, scenario: loaded, scenarioPath: path, paths: paths)
-            if !noProfile {
-                let profilePath = SandboxProfile.configPath()
-                try SandboxProfile.install(endpoint: record.endpoint, region: record.region, executable: executable, path: profilePath)
-                notes.append("profile `\(SandboxProfile.name)` written to \(profilePath)")
-            }
-        } catch {
-            stopSandbox(record, paths: paths)
-            throw report(error)
-        }
+        let (record, notes) = try bringUpSandbox(loaded, path: path, wait: wait, profile: !noProfile)
         print(summary(record, loaded, notes: notes))
     }
 
@@ -172,6 +135,60 @@ struct SandboxUpCommand: AsyncParsableCommand {
         lines.append("         breakglass sandbox status       breakglass sandbox seed (start over)       breakglass sandbox down")
         return lines.joined(separator: "\n")
     }
+}
+
+/// Starts the supervisor (`sandbox serve`) for `loaded` and waits until it is ready; writes the
+/// configuration `--sandbox` uses and, with `profile`, the `breakglass-sandbox` profile. Refuses when a
+/// sandbox runs; clears what a dead one left. `drill` tags the sandbox's own writes in its audit trail.
+func bringUpSandbox(_ loaded: Scenario, path: String, wait: Duration, profile: Bool, drill: String? = nil) throws -> (SandboxRecord, [String]) {
+    let paths = SandboxPaths()
+    if let record = SandboxRecord.read(paths) {
+        if DetachedProcess.isAlive(record.supervisorPID) {
+            throw report(ValidationError("a sandbox is already running: `\(record.scenario)` on \(record.endpoint) (pid \(record.supervisorPID)); `breakglass sandbox seed` resets it, `breakglass sandbox down` stops it"))
+        }
+        stopSandbox(record, paths: paths)
+    }
+    do { try paths.ensureDirectory() } catch { throw report(error) }
+    // A new sandbox starts with a state of its own: runs, grants and incidents of the last one
+    // belong to a moto_server that is gone (a run left waiting there must not resume here). The
+    // last one's state is kept beside it as state.previous.db.
+    for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: paths.store + suffix) {
+        let previous = paths.directory + "/state.previous.db" + suffix
+        unlink(previous)
+        rename(paths.store + suffix, previous)
+    }
+    FileHandle.standardError.write(Data("Starting the sandbox `\(loaded.id)` (moto_server on 127.0.0.1)…\n".utf8))
+    var env: [String: String] = [:]
+    let mine = ProcessInfo.processInfo.environment
+    for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "XDG_STATE_HOME", "TMPDIR"] { env[key] = mine[key] }
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    let executable = AccessAgentLauncher.currentExecutable()
+    let line: String
+    do {
+        line = try DetachedProcess.spawn(
+            executable: executable, arguments: [executable, "sandbox", "serve", path, "--ready-fd", "3"] + (drill.map { ["--drill", $0] } ?? []),
+            environment: env, timeout: wait
+        ).line
+    } catch {
+        throw report(ValidationError("the sandbox did not start: \(error)"))
+    }
+    guard line == "ready", let record = SandboxRecord.read(paths) else {
+        let why = line.hasPrefix("failed ") ? String(line.dropFirst(7)).replacingOccurrences(of: "\\n", with: "\n") : line
+        throw report(ValidationError("the sandbox did not start: \(why)\n(its logs are in \(paths.directory))"))
+    }
+    var notes: [String] = []
+    do {
+        try writeConfig(record: record, scenario: loaded, scenarioPath: path, paths: paths)
+        if profile {
+            let profilePath = SandboxProfile.configPath()
+            try SandboxProfile.install(endpoint: record.endpoint, region: record.region, executable: executable, path: profilePath)
+            notes.append("profile `\(SandboxProfile.name)` written to \(profilePath)")
+        }
+    } catch {
+        stopSandbox(record, paths: paths)
+        throw report(error)
+    }
+    return (record, notes)
 }
 
 /// Writes the configuration `--sandbox` uses.
@@ -363,6 +380,7 @@ struct SandboxServeCommand: AsyncParsableCommand {
 
     @Argument(help: "The scenario file.") var scenario: String
     @Option(help: "A descriptor to write \"ready\" (or \"failed REASON\") to.") var readyFd: Int32?
+    @Option(help: "The drill this sandbox runs for: its writes are tagged with it in the audit trail.") var drill: String?
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
@@ -380,7 +398,7 @@ struct SandboxServeCommand: AsyncParsableCommand {
         let store: Store
         var record: SandboxRecord
         do {
-            let (s, journal) = try sandboxJournal(paths, what: "sandbox \(loaded.id)")
+            let (s, journal) = try sandboxJournal(paths, what: drill ?? "sandbox \(loaded.id)")
             store = s
             server = try await LocalAWSServer.start(logDirectory: paths.directory, journal: journal)
             do {
@@ -402,20 +420,44 @@ struct SandboxServeCommand: AsyncParsableCommand {
             server.stop()
             store.close()
         }
-        try? SandboxEngineStatus(epoch: record.epoch, faultsTotal: loaded.faults.count).write(paths)
+        let status = SandboxEngineStatus.starting(epoch: record.epoch, scenario: loaded, at: record.started)
+        try? status.write(paths)
+        let watch = startWatching(record: record, scenario: loaded, client: server.client(), store: store, paths: paths)
         tell("ready")
-        await serve(record: record, scenario: loaded, client: server.client(), gateway: gateway, paths: paths)
+        await serve(record: record, scenario: loaded, client: server.client(), gateway: gateway, paths: paths, status: status)
+        await watch?.value
+    }
+
+    /// The watch daemon on the sandbox's own state, as `breakglass watch --sandbox` would run it:
+    /// incidents open, escalate and page (to consoles attached to that state) as in production.
+    /// Its log is `watch.log` beside the engine's. Nil, with the reason in the engine's log, when it
+    /// cannot start (another daemon holds the state's lease, say).
+    func startWatching(record: SandboxRecord, scenario: Scenario, client: AWSClient, store: Store, paths: SandboxPaths) -> Task<Void, Never>? {
+        let log = DemoPaging.logFile(paths.engineLog)
+        do {
+            let text = SandboxConfig.yaml(record: record, scenario: scenario, scenarioPath: self.scenario)
+            let config = try ConfigLoader.parse(text, file: "sandbox (built in)")
+            let incidents = IncidentStore(log: AuditLog(store: store))
+            DemoPaging.resolveEarlierRuns(incidents, config: config)
+            let daemon = try DemoPaging.daemon(
+                client: client, store: store, incidents: incidents, config: config, region: scenario.region, logFile: paths.directory + "/watch.log",
+                actor: "sandbox watch")
+            return Task { await daemon.run { sandboxStop.load(ordering: .relaxed) } }
+        } catch {
+            log?.write(Data("\(ISO8601.format(Date())) the watch daemon did not start: \(error)\n".utf8))
+            return nil
+        }
     }
 
     /// Turns the engine every two seconds (sooner when a fault is due) until told to stop; starts
     /// over when `sandbox seed` raises the record's epoch.
-    func serve(record: SandboxRecord, scenario: Scenario, client: AWSClient, gateway: SandboxGateway, paths: SandboxPaths) async {
+    func serve(record: SandboxRecord, scenario: Scenario, client: AWSClient, gateway: SandboxGateway, paths: SandboxPaths, status: SandboxEngineStatus) async {
         let log = DemoPaging.logFile(paths.engineLog)
         var current = record
         var scenario = scenario
         var engine = SandboxEngine(provisioner: SandboxProvisioner(client: client, scenario: scenario, gateway: gateway), seed: record.seed)
         var start = ContinuousClock.now
-        var status = SandboxEngineStatus(epoch: record.epoch, faultsTotal: scenario.faults.count)
+        var status = status
         while !sandboxStop.load(ordering: .relaxed) {
             if let latest = SandboxRecord.read(paths), latest.epoch != current.epoch {
                 current = latest
@@ -423,23 +465,22 @@ struct SandboxServeCommand: AsyncParsableCommand {
                 gateway.reset()
                 engine = SandboxEngine(provisioner: SandboxProvisioner(client: client, scenario: scenario, gateway: gateway), seed: latest.seed)
                 start = ContinuousClock.now
-                status = SandboxEngineStatus(epoch: latest.epoch, faultsTotal: scenario.faults.count, events: status.events)
+                status = SandboxEngineStatus.starting(epoch: latest.epoch, scenario: scenario, at: Date(), events: status.events)
                 status.events.append("\(ISO8601.format(Date())) seeded again: the scenario starts over")
                 try? status.write(paths)
             }
-            let events = await Self.turn(engine, elapsed: ContinuousClock.now - start)
-            for event in events {
-                let line = "\(ISO8601.format(Date())) \(event)"
-                log?.write(Data((line + "\n").utf8))
-                status.events.append(line)
-                if case .faultApplied = event { status.faultsApplied += 1 }
-                if case .faultFailed = event { status.faultsApplied += 1 }
-                if case .recovered = event { status.recoveredAt = Date() }
+            // Each event is logged and the status written as it happens: a drill's watcher sees
+            // an alarm go red while the same turn is still filling a queue.
+            let shared = Mutex(status)
+            _ = await Self.turn(engine, elapsed: ContinuousClock.now - start) { event in
+                let now = Date()
+                log?.write(Data("\(ISO8601.format(now)) \(event)\n".utf8))
+                shared.withLock { s in
+                    s.record([event], at: now)
+                    try? s.write(paths)
+                }
             }
-            if !events.isEmpty {
-                status.events = Array(status.events.suffix(30))
-                try? status.write(paths)
-            }
+            status = shared.withLock { $0 }
             for _ in 0..<20 where !sandboxStop.load(ordering: .relaxed) {
                 try? await Task.sleep(for: .milliseconds(100))
             }
@@ -449,8 +490,8 @@ struct SandboxServeCommand: AsyncParsableCommand {
     /// One turn of the engine, cancelled when the supervisor is told to stop: `sandbox down` stops
     /// moto_server first, and a turn's reads would otherwise retry against it with backoff until the
     /// grace period runs out and the supervisor is killed before it cleans up.
-    static func turn(_ engine: SandboxEngine, elapsed: Duration) async -> [SandboxEvent] {
-        let work = Task { await engine.turn(elapsed: elapsed) }
+    static func turn(_ engine: SandboxEngine, elapsed: Duration, progress: @escaping @Sendable (SandboxEvent) -> Void) async -> [SandboxEvent] {
+        let work = Task { await engine.turn(elapsed: elapsed, progress: progress) }
         let watcher = Task {
             while !Task.isCancelled {
                 if sandboxStop.load(ordering: .relaxed) {

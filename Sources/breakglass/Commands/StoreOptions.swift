@@ -4,6 +4,21 @@ import BreakglassCore
 import Foundation
 
 /// `--state FILE`: the state database every command on this host shares.
+/// `--sandbox` for commands that only read or write the state (runbook runs, audit, incidents):
+/// the sandbox's own state instead of the real one, as the AWS commands' `--sandbox` gives them.
+struct SandboxStateOption: ParsableArguments {
+    @Flag(help: "Use the running sandbox's own state (its runs, grants, incidents and audit trail).")
+    var sandbox = false
+
+    func validate() throws {
+        guard sandbox else { return }
+        _ = try runningSandbox()
+        setenv("BREAKGLASS_STATE", SandboxPaths().store, 1)
+        // Its configuration too (its escalation plans, its runbooks); --config still wins.
+        setenv("BREAKGLASS_CONFIG", SandboxPaths().config, 1)
+    }
+}
+
 struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("state"), help: "State database. Default: $XDG_STATE_HOME/breakglass/state.db (~/.local/state/breakglass/state.db).")
     var statePath: String?
