@@ -10,7 +10,7 @@ struct Breakglass: AsyncParsableCommand {
         abstract: "The on-call console for teams on AWS: live alarms, runbooks, break-glass access.",
         discussion: "Run with no subcommand to open the console. Exit codes: 0 success, 1 operation failed, 2 usage or configuration error, 3 verification failed, 130 interrupted.",
         version: BreakglassVersion.string,
-        subcommands: [ConsoleCommand.self, AlarmsCommand.self, IncidentsCommand.self, AckCommand.self, ResolveCommand.self, SnoozeCommand.self, EscalateCommand.self, DemoCommand.self, SandboxCommand.self, DoctorCommand.self, AuditCommand.self, RunbookCommand.self, AccessCommand.self, WatchCommand.self, AWSCommand.self],
+        subcommands: [ConsoleCommand.self, AlarmsCommand.self, IncidentsCommand.self, AckCommand.self, ResolveCommand.self, SnoozeCommand.self, EscalateCommand.self, DemoCommand.self, SandboxCommand.self, DrillCommand.self, DoctorCommand.self, AuditCommand.self, RunbookCommand.self, AccessCommand.self, WatchCommand.self, AWSCommand.self],
         defaultSubcommand: ConsoleCommand.self)
 
     /// As ArgumentParser's own entry point, except that usage errors exit 2 (DESIGN.md's code for

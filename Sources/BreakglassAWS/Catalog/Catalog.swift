@@ -128,6 +128,7 @@ public enum AWSCatalog {
         AWSOperation(.iam, "CreateRole", mutates: true),
         AWSOperation(.iam, "CreateUser", mutates: true),
         AWSOperation(.iam, "PutUserPolicy", mutates: true),
+        AWSOperation(.iam, "DeleteUserPolicy", mutates: true),
         AWSOperation(.iam, "CreateAccessKey", mutates: true),
         // SNS
         AWSOperation(.sns, "Publish", mutates: true, maps: ["MessageAttributes": QueryMap(key: "Name", value: "Value")]),

@@ -248,6 +248,7 @@ extension AWSCatalog {
             .optional("MaxSessionDuration"), .optional("PermissionsBoundary"), .optional("Tags")],
         "iam.CreateUser": [.optional("Path"), .required("UserName"), .optional("PermissionsBoundary"), .optional("Tags")],
         "iam.PutUserPolicy": [.required("UserName"), .required("PolicyName"), .required("PolicyDocument")],
+        "iam.DeleteUserPolicy": [.required("UserName"), .required("PolicyName")],
         "iam.CreateAccessKey": [.optional("UserName")],
         // Amazon Simple Notification Service 2010-03-31
         "sns.Publish": [.optional("TopicArn"), .optional("TargetArn"), .optional("PhoneNumber"), .required("Message"),

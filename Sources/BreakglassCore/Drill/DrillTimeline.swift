@@ -119,6 +119,15 @@ public struct DrillEvent: Sendable, Equatable {
     public var text: String
     /// The audit entry it comes from, if any.
     public var seq: Int64?
+
+    public init(at: Date, offset: TimeInterval, kind: String, by: String? = nil, text: String, seq: Int64? = nil) {
+        self.at = at
+        self.offset = offset
+        self.kind = kind
+        self.by = by
+        self.text = text
+        self.seq = seq
+    }
 }
 
 /// The time-to-recovery clock.
