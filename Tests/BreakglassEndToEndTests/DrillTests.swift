@@ -128,6 +128,50 @@ import Testing
         }
     }
 
+    @Test func theFacilitatorWatchesLiveAt80x24AndANoteReachesTheReport() async throws {
+        try await SandboxSlots.shared.with {
+            let sandbox = try SandboxHome()
+            defer { sandbox.teardown() }
+            let start = try await Self.start(sandbox)
+            try #require(start.status == 0, "drill start: \(start.stderr)")
+            var env = sandbox.environment
+            env["TERM"] = "xterm-256color"
+            env["LANG"] = "C.UTF-8"
+            // tmux is waited on with blocking calls: on a thread of its own, never the cooperative pool.
+            try await Self.offPool { [env] in try Self.watchAndNote(environment: env) }
+            // Leaving the view does not stop the drill.
+            let stop = try await sandbox.run(["drill", "stop"], timeout: 60)
+            #expect(stop.status == 0 && stop.stdout.contains("drill 1 stopped"), "\(stop.stdout)\(stop.stderr)")
+            let report = try await sandbox.run(["drill", "report"])
+            let path = try #require(report.stdout.split(separator: "\n").map(String.init).first { $0.hasSuffix("report.md") })
+            #expect(try String(contentsOfFile: path, encoding: .utf8).contains("paged the wrong team first"))
+        }
+    }
+
+    /// `drill watch` at 80×24 in tmux: the detected milestone shows, a note is typed with `n`, `q` leaves.
+    static func watchAndNote(environment env: [String: String]) throws {
+        let tmux = try TmuxSession(width: 80, height: 24, command: "\(BreakglassBinary.path) drill watch", environment: env)
+        // The first alarm goes red within seconds; the view shows it as detected, with its time.
+        let screen = try tmux.waitUntil(timeout: 30, what: "the detected milestone") { s in
+            s.contains("drill 1") && s.contains("holiday-sale") && s.range(of: #"Detected\s+\+00:\d\d"#, options: .regularExpression) != nil
+        }
+        #expect(screen.contains("left of the 15:00 target"), "\(screen)")
+        #expect(screen.contains("Acknowledged") && screen.contains("pending"), "\(screen)")
+        try tmux.sendKeys("n")
+        try tmux.sendKeys("-l", "paged the wrong team first")
+        try tmux.sendKeys("Enter")
+        _ = try tmux.waitFor("NOTE paged the wrong team first", timeout: 15)
+        try tmux.sendKeys("q")
+        #expect(try tmux.waitForExit(timeout: 10) == 0)
+    }
+
+    /// Runs blocking work on a thread of its own.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
     /// The milestone table's rows: name and offset in seconds.
     static func milestoneRows(_ markdown: String) -> [(name: String, offset: Double)] {
         guard let section = markdown.range(of: "## Milestones") else { return [] }

@@ -104,17 +104,17 @@ struct DrillWatchLoopTests {
         let backend = TestBackend()
         let run = try WatchRun.start(backend: backend, dependencies: drill.dependencies)
 
-        let first = await backend.frame(timeout: 20) { $0.rowText(3).contains("10:48 left of the 15:00 target") }
+        let first = await backend.frame(timeout: 60) { $0.rowText(3).contains("10:48 left of the 15:00 target") }
         #expect(first != nil, "\(text(backend.lastGrid))")
 
         backend.press(.char("n"))
         for c in "purge hesitated 🙂" { backend.press(.char(c)) }
-        let typing = await backend.frame(timeout: 20) { $0.rowText(23).hasPrefix(" Note: purge hesitated 🙂 ") }
+        let typing = await backend.frame(timeout: 60) { $0.rowText(23).hasPrefix(" Note: purge hesitated 🙂 ") }
         #expect(typing != nil, "\(text(backend.lastGrid))")
         backend.press(.enter)
 
         // Stored through addNote, then reloaded at once: the log shows it and the footer says so.
-        let noted = await backend.frame(timeout: 20) { grid in
+        let noted = await backend.frame(timeout: 60) { grid in
             grid.textLines().contains { $0.contains("fac          NOTE purge hesitated 🙂") } && grid.rowText(23).contains("note added")
         }
         #expect(noted != nil, "\(text(backend.lastGrid))")
@@ -123,7 +123,7 @@ struct DrillWatchLoopTests {
         // A second later (no key pressed) the clock has moved on.
         clock.advance(1)
         run.inbox.push(.tick)
-        let ticked = await backend.frame(timeout: 20) { $0.rowText(3).contains("10:47 left of the 15:00 target") }
+        let ticked = await backend.frame(timeout: 60) { $0.rowText(3).contains("10:47 left of the 15:00 target") }
         #expect(ticked != nil, "\(text(backend.lastGrid))")
         #expect(ticked?.rowText(0).contains("08:04:13 UTC") == true)
         #expect(ticked?.rowText(6).contains("01:53 on it") == true)
@@ -138,13 +138,13 @@ struct DrillWatchLoopTests {
         let drill = FakeDrill(clock: clock, failNotes: true)
         let backend = TestBackend()
         let run = try WatchRun.start(backend: backend, dependencies: drill.dependencies)
-        _ = await backend.frame(timeout: 20) { $0.rowText(2).contains("RUNNING") }
+        _ = await backend.frame(timeout: 60) { $0.rowText(2).contains("RUNNING") }
         backend.press(.char("n"), .char("x"), .enter)
-        let failed = await backend.frame(timeout: 20) { $0.rowText(23).contains("could not add the note: database is locked[2J (try again)") }
+        let failed = await backend.frame(timeout: 60) { $0.rowText(23).contains("could not add the note: database is locked[2J (try again)") }
         #expect(failed != nil, "\(text(backend.lastGrid))")
         // The note comes back to try again; the view still answers keys.
         backend.press(.char("n"))
-        let back = await backend.frame(timeout: 20) { $0.rowText(23).hasPrefix(" Note: x ") }
+        let back = await backend.frame(timeout: 60) { $0.rowText(23).hasPrefix(" Note: x ") }
         #expect(back != nil, "\(text(backend.lastGrid))")
         backend.press(.escape, .char("q"))
         #expect(try await run.waitForExit() == 0)
@@ -162,9 +162,9 @@ struct DrillWatchLoopTests {
             },
             addNote: { _ in }, now: { F.at(10) })
         let run = try WatchRun.start(backend: backend, dependencies: dependencies)
-        #expect(await backend.frame(timeout: 20) { text($0).contains("Loading the drill…") } != nil)
+        #expect(await backend.frame(timeout: 60) { text($0).contains("Loading the drill…") } != nil)
         backend.press(.char("?"))
-        #expect(await backend.frame(timeout: 20) { text($0).contains("Help — Esc or ? closes") } != nil)
+        #expect(await backend.frame(timeout: 60) { text($0).contains("Help — Esc or ? closes") } != nil)
         // Ticks while the load hangs start no second one.
         for _ in 0..<3 { run.inbox.push(.tick) }
         _ = await backend.frame(timeout: 0.2) { _ in false }
@@ -178,7 +178,7 @@ struct DrillWatchLoopTests {
         let clock = TestClock(F.at(252))
         let backend = TestBackend(size: TerminalSize(width: 60, height: 20))
         let run = try WatchRun.start(backend: backend, dependencies: FakeDrill(clock: clock).dependencies)
-        #expect(await backend.frame(timeout: 20) { text($0).contains("terminal too small") } != nil)
+        #expect(await backend.frame(timeout: 60) { text($0).contains("terminal too small") } != nil)
         backend.press(.char("q"))
         #expect(try await run.waitForExit() == 0)
     }
@@ -197,7 +197,7 @@ struct DrillWatchLoopTests {
             },
             addNote: { _ in })
         let run = try WatchRun.start(backend: backend, dependencies: dependencies, ticking: .everySecond)
-        let first = try #require(await backend.frame(timeout: 20) { $0.rowText(2).contains("RUNNING") })
+        let first = try #require(await backend.frame(timeout: 60) { $0.rowText(2).contains("RUNNING") })
         let moved = await backend.frame(timeout: 5) { $0.rowText(0) != first.rowText(0) && $0.rowText(3) != first.rowText(3) }
         #expect(moved != nil, "\(text(backend.lastGrid))")
         backend.press(.char("q"))
