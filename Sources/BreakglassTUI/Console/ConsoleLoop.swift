@@ -118,21 +118,6 @@ public struct ConsoleDependencies: Sendable {
 /// `fetchAlarms` and the page source run on other threads, so a slow network or a busy disk never
 /// delays keys or drawing.
 public func runConsole(options: ConsoleOptions, dependencies: ConsoleDependencies) -> Int32 {
-    let environment = ProcessInfo.processInfo.environment
-    let codeset = NCursesBackend.prepareLocale()
-    let check = TerminalCheck.evaluate(
-        environment: environment, codeset: codeset, stdinIsTTY: isatty(STDIN_FILENO) == 1,
-        stdoutIsTTY: isatty(STDOUT_FILENO) == 1)
-    if case .refuse(let message) = check {
-        printError(message)
-        return 2
-    }
-    guard let baseTheme = options.theme ?? Theme.builtIn(named: options.themeName) else {
-        printError(
-            "breakglass console has no theme named \"\(TerminalText.sanitize(options.themeName))\". Use one of: "
-                + Theme.builtInNames.joined(separator: ", ") + ".")
-        return 2
-    }
     let inbox: EventInbox
     do {
         inbox = try EventInbox()
@@ -141,25 +126,53 @@ public func runConsole(options: ConsoleOptions, dependencies: ConsoleDependencie
         return 1
     }
     defer { inbox.close() }
+    return withTerminal(
+        command: "breakglass console", themeName: options.themeName, theme: options.theme, colorPolicy: options.colorPolicy, wakeFD: inbox.wakeWriteFD
+    ) { backend, theme in
+        let session = ConsoleSession(
+            options: options, size: backend.size, theme: theme, now: dependencies.now(), pages: dependencies.pages.mode)
+        let loop = ConsoleLoop(session: session, backend: backend, inbox: inbox, dependencies: dependencies)
+        return loop.run()
+    }
+}
 
-    TerminalRestore.install(wakeFD: inbox.wakeWriteFD, restore: NCursesBackend.emergencyRestore)
+/// The terminal set up for a full-screen view (the console, the drill view) and restored on every
+/// path: the terminal checked (a refusal printed, exit 2), the theme found, the restore hooks for
+/// signals and crashes installed (they wake the loop through `wakeFD`), ncurses started, the theme
+/// given the terminal's glyphs and degraded to its colours. `command` names the view in messages.
+/// `body` runs the loop and returns the exit code.
+func withTerminal(
+    command: String, themeName: String, theme given: Theme?, colorPolicy: ColorPolicy, wakeFD: Int32, _ body: (NCursesBackend, Theme) -> Int32
+) -> Int32 {
+    func named(_ message: String) -> String { message.replacingOccurrences(of: "breakglass console", with: command) }
+    let environment = ProcessInfo.processInfo.environment
+    let codeset = NCursesBackend.prepareLocale()
+    let check = TerminalCheck.evaluate(
+        environment: environment, codeset: codeset, stdinIsTTY: isatty(STDIN_FILENO) == 1,
+        stdoutIsTTY: isatty(STDOUT_FILENO) == 1)
+    if case .refuse(let message) = check {
+        printError(named(message))
+        return 2
+    }
+    guard let baseTheme = given ?? Theme.builtIn(named: themeName) else {
+        printError(
+            "\(command) has no theme named \"\(TerminalText.sanitize(themeName))\". Use one of: "
+                + Theme.builtInNames.joined(separator: ", ") + ".")
+        return 2
+    }
+    TerminalRestore.install(wakeFD: wakeFD, restore: NCursesBackend.emergencyRestore)
     defer { TerminalRestore.uninstall() }
     let backend: NCursesBackend
     do {
-        backend = try NCursesBackend(environment: environment, colorPolicy: options.colorPolicy)
+        backend = try NCursesBackend(environment: environment, colorPolicy: colorPolicy)
     } catch {
-        printError(String(describing: error))
+        printError(named(String(describing: error)))
         return 2
     }
     defer { backend.restore() }
-
     var theme = baseTheme
     theme.glyphs = backend.glyphs
-    let session = ConsoleSession(
-        options: options, size: backend.size, theme: theme.degraded(to: backend.colorDepth),
-        now: dependencies.now(), pages: dependencies.pages.mode)
-    let loop = ConsoleLoop(session: session, backend: backend, inbox: inbox, dependencies: dependencies)
-    return loop.run()
+    return body(backend, theme.degraded(to: backend.colorDepth))
 }
 
 private func printError(_ message: String) {

@@ -18,29 +18,13 @@ final class EventInbox: @unchecked Sendable {
     private var events: [(event: ConsoleEvent, generation: Int?)] = []
     private var generation = 0
     private var closed = false
+    private let pipe: WakePipe
     /// The loop polls this end.
-    let wakeReadFD: Int32
-    /// Background work and signal handlers write one byte here. Non-blocking: a full pipe already
-    /// means a wake-up is pending.
-    let wakeWriteFD: Int32
+    var wakeReadFD: Int32 { pipe.readFD }
+    /// Background work and signal handlers write one byte here.
+    var wakeWriteFD: Int32 { pipe.writeFD }
 
-    struct PipeError: Error, CustomStringConvertible {
-        let errno: Int32
-        var description: String {
-            "could not create the console's wake-up pipe: \(String(cString: strerror(errno)))"
-        }
-    }
-
-    init() throws {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw PipeError(errno: errno) }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        wakeReadFD = fds[0]
-        wakeWriteFD = fds[1]
-    }
+    init() throws { pipe = try WakePipe(owner: "the console's") }
 
     /// The generation work started now must push under.
     var currentGeneration: Int {
@@ -63,8 +47,7 @@ final class EventInbox: @unchecked Sendable {
         defer { lock.unlock() }
         guard !closed, pushedGeneration == nil || pushedGeneration == generation else { return }
         events.append((event, pushedGeneration))
-        var byte: UInt8 = 1
-        _ = write(wakeWriteFD, &byte, 1)
+        pipe.wake()
     }
 
     func drain() -> [ConsoleEvent] {
@@ -77,22 +60,13 @@ final class EventInbox: @unchecked Sendable {
     }
 
     /// Empties the pipe so the next poll sleeps until something new arrives.
-    func clearWakeups() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(wakeReadFD, &buffer, buffer.count) > 0 {}
-    }
+    func clearWakeups() { pipe.clear() }
 
     func close() {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
         closed = true
-        #if canImport(Glibc)
-        _ = Glibc.close(wakeReadFD)
-        _ = Glibc.close(wakeWriteFD)
-        #else
-        _ = Darwin.close(wakeReadFD)
-        _ = Darwin.close(wakeWriteFD)
-        #endif
+        pipe.close()
     }
 }

@@ -60,48 +60,21 @@ public func runDrillWatch(options: DrillWatchOptions, dependencies: DrillWatchDe
 }
 
 private func runDrillWatchOnTerminal(options: DrillWatchOptions, dependencies: DrillWatchDependencies) -> Int32 {
-    let environment = ProcessInfo.processInfo.environment
-    let codeset = NCursesBackend.prepareLocale()
-    let check = TerminalCheck.evaluate(
-        environment: environment, codeset: codeset, stdinIsTTY: isatty(STDIN_FILENO) == 1, stdoutIsTTY: isatty(STDOUT_FILENO) == 1)
-    if case .refuse(let message) = check {
-        printError(message.replacingOccurrences(of: "breakglass console", with: "breakglass drill watch"))
-        return 2
-    }
-    guard let baseTheme = options.theme ?? Theme.builtIn(named: options.themeName) else {
-        printError(
-            "breakglass drill watch has no theme named \"\(TerminalText.sanitize(options.themeName))\". Use one of: "
-                + Theme.builtInNames.joined(separator: ", ") + ".")
-        return 2
-    }
     let inbox: DrillWatchInbox
     do {
         inbox = try DrillWatchInbox()
     } catch {
-        printError(String(describing: error))
+        FileHandle.standardError.write(Data((String(describing: error) + "\n").utf8))
         return 1
     }
     defer { inbox.close() }
-    TerminalRestore.install(wakeFD: inbox.wakeWriteFD, restore: NCursesBackend.emergencyRestore)
-    defer { TerminalRestore.uninstall() }
-    let backend: NCursesBackend
-    do {
-        backend = try NCursesBackend(environment: environment, colorPolicy: options.colorPolicy)
-    } catch {
-        printError(String(describing: error).replacingOccurrences(of: "breakglass console", with: "breakglass drill watch"))
-        return 2
+    return withTerminal(
+        command: "breakglass drill watch", themeName: options.themeName, theme: options.theme, colorPolicy: options.colorPolicy,
+        wakeFD: inbox.wakeWriteFD
+    ) { backend, theme in
+        let loop = DrillWatchLoop(backend: backend, theme: theme, dependencies: dependencies, inbox: inbox, takeSignals: TerminalRestore.takePending)
+        return loop.run()
     }
-    defer { backend.restore() }
-    var theme = baseTheme
-    theme.glyphs = backend.glyphs
-    let loop = DrillWatchLoop(
-        backend: backend, theme: theme.degraded(to: backend.colorDepth), dependencies: dependencies, inbox: inbox,
-        takeSignals: TerminalRestore.takePending)
-    return loop.run()
-}
-
-private func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
 /// What makes the view tick when no key arrives.
@@ -119,25 +92,12 @@ public final class DrillWatchInbox: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [DrillWatchEvent] = []
     private var closed = false
-    let wakeReadFD: Int32
+    private let pipe: WakePipe
+    var wakeReadFD: Int32 { pipe.readFD }
     /// Written one byte per push (non-blocking: a full pipe already means a wake-up is pending).
-    let wakeWriteFD: Int32
+    var wakeWriteFD: Int32 { pipe.writeFD }
 
-    struct PipeError: Error, CustomStringConvertible {
-        let errno: Int32
-        var description: String { "could not create the drill view's wake-up pipe: \(String(cString: strerror(errno)))" }
-    }
-
-    public init() throws {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw PipeError(errno: errno) }
-        for fd in fds {
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        }
-        wakeReadFD = fds[0]
-        wakeWriteFD = fds[1]
-    }
+    public init() throws { pipe = try WakePipe(owner: "the drill view's") }
 
     deinit { close() }
 
@@ -147,8 +107,7 @@ public final class DrillWatchInbox: @unchecked Sendable {
         defer { lock.unlock() }
         guard !closed else { return }
         events.append(event)
-        var byte: UInt8 = 1
-        _ = write(wakeWriteFD, &byte, 1)
+        pipe.wake()
     }
 
     func drain() -> [DrillWatchEvent] {
@@ -159,23 +118,14 @@ public final class DrillWatchInbox: @unchecked Sendable {
         return drained
     }
 
-    func clearWakeups() {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(wakeReadFD, &buffer, buffer.count) > 0 {}
-    }
+    func clearWakeups() { pipe.clear() }
 
     public func close() {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
         closed = true
-        #if canImport(Glibc)
-        _ = Glibc.close(wakeReadFD)
-        _ = Glibc.close(wakeWriteFD)
-        #else
-        _ = Darwin.close(wakeReadFD)
-        _ = Darwin.close(wakeWriteFD)
-        #endif
+        pipe.close()
     }
 }
 
