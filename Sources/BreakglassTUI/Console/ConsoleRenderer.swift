@@ -224,7 +224,7 @@ struct ConsoleRenderer {
         let glyphs = theme.glyphs
         let frame = theme[.header]
         grid.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, style: theme[.text])
-        drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame, glyphs: glyphs)
+        grid.drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame, glyphs: glyphs)
         let title = " Help \(glyphs.dash) Esc closes "
         grid.put(title, x: x0 + 2, y: y0, style: frame, maxWidth: boxWidth - 4)
         let room = boxHeight - 2
@@ -253,18 +253,6 @@ struct ConsoleRenderer {
         case .help: "this help"
         case .quit: "leave the console (also :q)"
         }
-    }
-
-    mutating func drawBox(x: Int, y: Int, width w: Int, height h: Int, style: Style, glyphs: LineGlyphs) {
-        guard w >= 2, h >= 2 else { return }
-        grid.put(String(glyphs.topLeft), x: x, y: y, style: style)
-        grid.put(String(glyphs.topRight), x: x + w - 1, y: y, style: style)
-        grid.put(String(glyphs.bottomLeft), x: x, y: y + h - 1, style: style)
-        grid.put(String(glyphs.bottomRight), x: x + w - 1, y: y + h - 1, style: style)
-        grid.fill(x: x + 1, y: y, width: w - 2, character: glyphs.horizontal, style: style)
-        grid.fill(x: x + 1, y: y + h - 1, width: w - 2, character: glyphs.horizontal, style: style)
-        grid.fill(x: x, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
-        grid.fill(x: x + w - 1, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
     }
 
     /// The command line on the footer row: what is typed, a cursor, and the completions.

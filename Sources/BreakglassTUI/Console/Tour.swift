@@ -81,7 +81,7 @@ extension ConsoleRenderer {
         let y0 = max(1, (grid.height - boxHeight) / 2)
         let frame = theme[.header]
         grid.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, style: theme[.text])
-        drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame, glyphs: glyphs)
+        grid.drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame, glyphs: glyphs)
         grid.put(" Tour \(page + 1)/\(state.tour.count) \(glyphs.dash) Esc ends it ", x: x0 + 2, y: y0, style: frame, maxWidth: boxWidth - 4)
         grid.put(current.title, x: x0 + 2, y: y0 + 1, style: theme[.header], maxWidth: boxWidth - 4)
         for (i, line) in lines.prefix(max(0, boxHeight - 5)).enumerated() {

@@ -396,7 +396,7 @@ struct DrillWatchRenderer {
         let y0 = max(1, (grid.height - boxHeight) / 2)
         let frame = theme[.header]
         grid.fill(x: x0, y: y0, width: boxWidth, height: boxHeight, style: theme[.text])
-        drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame)
+        grid.drawBox(x: x0, y: y0, width: boxWidth, height: boxHeight, style: frame, glyphs: glyphs)
         grid.put(" Help \(glyphs.dash) Esc or ? closes ", x: x0 + 2, y: y0, style: frame, maxWidth: boxWidth - 4)
         for (i, row) in rows.prefix(boxHeight - 2).enumerated() {
             let y = y0 + 1 + i
@@ -407,18 +407,6 @@ struct DrillWatchRenderer {
                 grid.put(row.text, x: x0 + 3 + keyWidth, y: y, style: theme[.text], maxWidth: inner - keyWidth - 1)
             }
         }
-    }
-
-    mutating func drawBox(x: Int, y: Int, width w: Int, height h: Int, style: Style) {
-        guard w >= 2, h >= 2 else { return }
-        grid.put(String(glyphs.topLeft), x: x, y: y, style: style)
-        grid.put(String(glyphs.topRight), x: x + w - 1, y: y, style: style)
-        grid.put(String(glyphs.bottomLeft), x: x, y: y + h - 1, style: style)
-        grid.put(String(glyphs.bottomRight), x: x + w - 1, y: y + h - 1, style: style)
-        grid.fill(x: x + 1, y: y, width: w - 2, character: glyphs.horizontal, style: style)
-        grid.fill(x: x + 1, y: y + h - 1, width: w - 2, character: glyphs.horizontal, style: style)
-        grid.fill(x: x, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
-        grid.fill(x: x + w - 1, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
     }
 
     // MARK: Too small

@@ -135,3 +135,19 @@ public struct CellGrid: Hashable, Sendable {
         }
     }
 }
+
+extension CellGrid {
+    /// A frame of `glyphs`' box-drawing characters (ASCII `+ - |` on terminals that need it) round
+    /// `width`×`height` cells at `x`, `y`; nothing when narrower or lower than 2.
+    mutating func drawBox(x: Int, y: Int, width w: Int, height h: Int, style: Style, glyphs: LineGlyphs) {
+        guard w >= 2, h >= 2 else { return }
+        put(String(glyphs.topLeft), x: x, y: y, style: style)
+        put(String(glyphs.topRight), x: x + w - 1, y: y, style: style)
+        put(String(glyphs.bottomLeft), x: x, y: y + h - 1, style: style)
+        put(String(glyphs.bottomRight), x: x + w - 1, y: y + h - 1, style: style)
+        fill(x: x + 1, y: y, width: w - 2, character: glyphs.horizontal, style: style)
+        fill(x: x + 1, y: y + h - 1, width: w - 2, character: glyphs.horizontal, style: style)
+        fill(x: x, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
+        fill(x: x + w - 1, y: y + 1, width: 1, height: h - 2, character: glyphs.vertical, style: style)
+    }
+}
