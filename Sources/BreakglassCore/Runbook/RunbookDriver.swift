@@ -48,6 +48,13 @@ public enum RunbookProgress: Sendable, Equatable {
 /// context, so its intent is durably in the audit trail before it is sent. A `do` whose answer is
 /// lost is never sent again by the driver: it is verified with a read, and a person decides.
 public final class RunbookDriver: Sendable {
+    /// What the second person types to approve run `id`: with `--sandbox` when this process works
+    /// on the sandbox's own state (its runs are there, not in the real state).
+    public static func approveCommand(_ id: Int64, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let onSandbox = environment["BREAKGLASS_STATE"].map { $0 == SandboxPaths(state: .current(environment: environment)).store } ?? false
+        return "breakglass runbook approve \(id)" + (onSandbox ? " --sandbox" : "")
+    }
+
     public let runbook: Runbook
     public let runs: RunbookRunStore
     public let log: AuditLog
@@ -189,7 +196,7 @@ public final class RunbookDriver: Sendable {
                         continue
                     }
                     guard interaction.waitsForApproval else {
-                        return try wait(&run, "step \(i + 1) needs a second person's approval: \(explain) — they run `breakglass runbook approve \(run.id)`")
+                        return try wait(&run, "step \(i + 1) needs a second person's approval: \(explain) — they run `\(Self.approveCommand(run.id))`")
                     }
                     if announced.insert(i).inserted { progress(.awaitingApproval(step: i, explain: explain)) }
                     var pause = approvalPoll.timeInterval

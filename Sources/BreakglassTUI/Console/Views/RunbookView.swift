@@ -813,7 +813,7 @@ extension ConsoleState {
             case .waiting(let reason):
                 open.note = reason
             case .awaitingApproval(let step, let explain):
-                open.note = "step \(step + 1) waits for a second person's approval: \(explain) — they run `breakglass runbook approve \(open.run?.id ?? 0)`"
+                open.note = "step \(step + 1) waits for a second person's approval: \(explain) — they run `\(RunbookDriver.approveCommand(open.run?.id ?? 0))`"
             }
             if open.ask == nil, open.phase != .stopping { open.phase = .running }
         case .finished(let run):
