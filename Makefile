@@ -19,7 +19,8 @@ build: deps
 demo: build
 	@scripts/with-utf8.sh .build/debug/breakglass demo
 
-test: deps
+test:
+	@scripts/bootstrap.sh --tests
 	$(SWIFT) build --build-tests
 	@rm -rf $(TEST_RUN_DIR) && mkdir -p $(TEST_RUN_DIR)
 	@status=0; \

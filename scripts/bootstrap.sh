@@ -2,11 +2,14 @@
 # Installs what `make demo` and `make test` need on a fresh Debian 12 machine with Swift:
 #   - Debian packages: the ncursesw, SQLite and libcurl headers, pkg-config, tmux (end-to-end tests);
 #   - moto_server (PyPI moto[server]) when it is not on PATH, into .build-venv/ inside the checkout;
-#   - a headless browser (Debian's chromium-headless-shell, without recommends) when none is on PATH
-#     and $BREAKGLASS_BROWSER names none: the drill report test renders its HTML to a screenshot.
+#   - with --tests only (make test): a headless browser (Debian's chromium-headless-shell, without
+#     recommends) when none is on PATH and $BREAKGLASS_BROWSER names none: the drill report test
+#     renders its HTML to a screenshot. `make demo` does not need it and does not download it.
 # As root it installs; otherwise it prints the exact command to run and exits 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=0
+[ "${1:-}" = "--tests" ] && for_tests=1
 
 want=(libncursesw5-dev libsqlite3-dev libcurl4-openssl-dev pkg-config tmux)
 missing=()
@@ -29,12 +32,12 @@ fi
 # The same names, in the same order, as Tests/BreakglassEndToEndTests/DrillReportBrowserTests.swift
 # looks for. The test decodes the screenshot with python3's standard library.
 browser=()
-if [ -n "${BREAKGLASS_BROWSER:-}" ] && [ -x "$BREAKGLASS_BROWSER" ]; then
+if [ "$for_tests" -eq 0 ] || { [ -n "${BREAKGLASS_BROWSER:-}" ] && [ -x "$BREAKGLASS_BROWSER" ]; }; then
   :
 elif ! command -v chromium-headless-shell >/dev/null 2>&1 && ! command -v chromium >/dev/null 2>&1; then
   browser+=(chromium-headless-shell)
 fi
-if ! command -v python3 >/dev/null 2>&1 && [[ " ${missing[*]} " != *" python3 "* ]]; then missing+=(python3); fi
+if [ "$for_tests" -eq 1 ] && ! command -v python3 >/dev/null 2>&1 && [[ " ${missing[*]} " != *" python3 "* ]]; then missing+=(python3); fi
 
 all=("${missing[@]}" "${browser[@]}")
 if [ ${#all[@]} -gt 0 ]; then
