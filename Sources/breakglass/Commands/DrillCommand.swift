@@ -26,12 +26,14 @@ struct DrillPlace: Sendable {
     let state: StatePaths
     let store: Store
     let drills: DrillStore
+    /// The runbooks' step ids and titles, read once (the watch view builds a timeline every second).
+    let steps: [String: [DrillStepInfo]]
 
     static func open(_ options: StoreOptions) throws -> DrillPlace {
         let state = StatePaths.current()
         let store: Store
         do { store = try options.open() } catch { throw report(error) }
-        return DrillPlace(state: state, store: store, drills: DrillStore(log: AuditLog(store: store)))
+        return DrillPlace(state: state, store: store, drills: DrillStore(log: AuditLog(store: store)), steps: stepCatalog())
     }
 
     func folder(_ id: Int64) -> String { state.directory + "/drills/\(id)" }
@@ -78,7 +80,7 @@ struct DrillPlace: Sendable {
     func timeline(_ drill: Drill, now: Date = Date()) -> DrillTimeline {
         let (entries, signals) = evidence(drill)
         let participantSide = entries.filter { !($0.draft.context.drill == drill.auditID && $0.draft.kind.hasPrefix("aws.")) }
-        var timeline = DrillTimeline.build(drill: drill, entries: participantSide, signals: signals, steps: Self.stepCatalog(), now: now)
+        var timeline = DrillTimeline.build(drill: drill, entries: participantSide, signals: signals, steps: steps, now: now)
         let end = min(drill.stoppedAt ?? now, now)
         let engine = drill.status == .running ? SandboxPaths(state: state).engineLog : folder(drill.id) + "/engine.log"
         let lines = (try? String(contentsOfFile: engine, encoding: .utf8))?.split(separator: "\n") ?? []
