@@ -3,14 +3,18 @@ import BreakglassAWS
 import BreakglassCore
 import Foundation
 
-/// Measures the targets in DESIGN.md. Each subcommand prints medians; `--output json` for machines.
+/// Measures the targets in DESIGN.md. Each subcommand prints medians; `--output json` for machines;
+/// `all` runs every one and prints one table (docs/PERFORMANCE.md).
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "breakglass-bench",
         abstract: "Measure Breakglass against its performance targets (see docs/PERFORMANCE.md).",
         version: BreakglassVersion.string,
-        subcommands: [SignBench.self, AuditBench.self, RunbookBench.self, IncidentBench.self, ConsoleBench.self, ConsoleChildBench.self])
+        subcommands: [
+            AllBench.self, SignBench.self, ParseBench.self, AuditBench.self, RunbookBench.self, IncidentBench.self, ConsoleBench.self,
+            AlarmsBench.self, ConsoleChildBench.self,
+        ])
 }
 
 /// Median wall time of one SigV4 signature of a typical form-encoded POST with a session token and a
