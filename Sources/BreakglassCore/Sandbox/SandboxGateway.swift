@@ -20,55 +20,34 @@ import Darwin
 ///   `impaired` (reachability `failed`) until a RebootInstances naming it succeeds, as a reboot fixes
 ///   a hung server on AWS.
 ///
-/// It listens on 127.0.0.1 only and connects to 127.0.0.1 only. Threads and POSIX sockets.
+/// It listens on 127.0.0.1 only and connects to 127.0.0.1 only, through a `LoopbackRelay`.
 public final class SandboxGateway: Sendable {
     public let port: Int
     public let upstreamPort: Int
     public var endpoint: String { "http://127.0.0.1:\(port)" }
 
     struct State: Sendable {
-        var stopping = false
         var impaired: Set<String> = []
         /// Answered calls (2xx) by "Operation\u{0}name", and by operation alone under "Operation\u{0}".
         var counts: [String: Int] = [:]
-        var clients: Set<Int32> = []
-        var threads = 0
     }
 
     let state = Mutex(State())
-    let listener: Int32
-    let acceptFinished = DispatchSemaphore(value: 0)
+    /// The accept loop and connection threads (shared with the tests' fault proxy).
+    let relay: LoopbackRelay
 
     /// Listens on a free port of 127.0.0.1 and relays to moto_server on 127.0.0.1:`upstreamPort`.
     public init(upstreamPort: Int) throws(LoopbackSocket.SocketError) {
-        let fd = try LoopbackSocket.listener(port: 0)
-        guard let port = LoopbackSocket.boundPort(fd) else {
-            close(fd)
-            throw LoopbackSocket.SocketError("getsockname: \(String(cString: strerror(errno)))")
-        }
-        self.port = port
+        relay = try LoopbackRelay(name: "SandboxGateway", upstreamPort: upstreamPort)
+        port = relay.port
         self.upstreamPort = upstreamPort
-        listener = fd
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "SandboxGateway:\(port)"
-        thread.start()
+        relay.start { [weak self] connection in self?.serve(&connection) }
     }
 
-    deinit { stop() }
+    deinit { relay.stop() }
 
     /// Stops listening, closes every connection and waits (up to 5 s) for the relay threads.
-    public func stop() {
-        let first = state.withLock { s -> Bool in
-            guard !s.stopping else { return false }
-            s.stopping = true
-            for fd in s.clients { shutdown(fd, Int32(SHUT_RDWR)) }
-            return true
-        }
-        guard first else { return }
-        acceptFinished.wait()
-        let deadline = Date().addingTimeInterval(5)
-        while state.withLock({ $0.threads }) > 0 && Date() < deadline { usleep(2_000) }
-    }
+    public func stop() { relay.stop() }
 
     // MARK: - What scenarios use
 
@@ -105,66 +84,25 @@ public final class SandboxGateway: Sendable {
 
     // MARK: - Relaying
 
-    var stopping: Bool { state.withLock { $0.stopping } }
-
-    func acceptLoop() {
-        defer {
-            close(listener)
-            acceptFinished.signal()
-        }
-        while !stopping {
-            guard LoopbackSocket.waitReadable(listener, milliseconds: 50) else { continue }
-            let client = accept(listener, nil, nil)
-            guard client >= 0 else { continue }
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            let admitted = state.withLock { s -> Bool in
-                guard !s.stopping else { return false }
-                s.clients.insert(client)
-                s.threads += 1
-                return true
-            }
-            guard admitted else {
-                close(client)
-                continue
-            }
-            let thread = Thread { [self] in
-                relay(client)
-                state.withLock { s in
-                    s.clients.remove(client)
-                    s.threads -= 1
-                }
-                close(client)
-            }
-            thread.name = "SandboxGateway:\(port) connection"
-            thread.start()
-        }
-    }
-
     /// Relays requests on one client connection until either side closes. A request whose answer
     /// cannot be read from moto is answered with a reset, so the client knows the outcome is unknown.
-    func relay(_ client: Int32) {
-        var fromClient = HTTPMessageReader(fd: client) { [self] in stopping }
-        var upstream: Int32 = -1
-        var fromServer: HTTPMessageReader?
-        defer { if upstream >= 0 { close(upstream) } }
+    func serve(_ connection: inout RelayConnection) {
         while true {
-            guard let request = fromClient.readRequest() else { return }
-            if upstream < 0 {
-                guard let fd = LoopbackSocket.connect(port: upstreamPort) else {
-                    // moto is gone (sandbox down): nothing was sent; refuse cleanly.
-                    _ = LoopbackSocket.writeAll(client, Self.unavailable)
-                    return
-                }
-                upstream = fd
-                fromServer = HTTPMessageReader(fd: fd) { [self] in stopping }
-            }
-            guard LoopbackSocket.writeAll(upstream, request.raw), var reader = fromServer,
-                var response = reader.readResponse(head: request.method == "HEAD")
-            else {
-                LoopbackSocket.reset(client)
+            guard let request = connection.readRequest() else { return }
+            switch connection.send(request) {
+            case .sent: break
+            case .unreachable:
+                // moto is gone (sandbox down): nothing was sent; refuse cleanly.
+                _ = connection.answer(Self.unavailable)
+                return
+            case .broken:
+                connection.reset()
                 return
             }
-            fromServer = reader
+            guard var response = connection.receive(for: request) else {
+                connection.reset()
+                return
+            }
             let call = GatewayCall(request: request)
             record(call, status: response.status)
             if call.operation == "DescribeInstanceStatus", response.status == 200, !response.chunked {
@@ -172,12 +110,12 @@ public final class SandboxGateway: Sendable {
                 if !impaired.isEmpty {
                     let body = String(decoding: response.raw[response.bodyStart...], as: UTF8.self)
                     let rewritten = Self.impairStatuses(body, instances: impaired)
-                    if rewritten != body { response = Self.replacingBody(of: response, with: Array(rewritten.utf8)) }
+                    if rewritten != body { response = response.replacingBody(with: Array(rewritten.utf8)) }
                 }
             }
             // The answer says whether the connection ends (moto's always do): the client is told
             // the same, so both connections end together.
-            guard LoopbackSocket.writeAll(client, response.raw), !response.closes else { return }
+            guard connection.answer(response.raw), !response.closes else { return }
             if request.header("connection")?.lowercased() == "close" { return }
         }
     }
@@ -187,20 +125,6 @@ public final class SandboxGateway: Sendable {
         let body = "the sandbox's moto_server is not running (breakglass sandbox status)\n"
         return Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
     }()
-
-    /// The answer with `body` in place of its own, Content-Length set to match.
-    static func replacingBody(of response: HTTPResponseMessage, with body: [UInt8]) -> HTTPResponseMessage {
-        let head = String(decoding: response.raw[..<response.bodyStart], as: UTF8.self)
-        var lines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        lines = lines.map { line in
-            line.lowercased().hasPrefix("content-length:") ? "Content-Length: \(body.count)" : line
-        }
-        let newHead = Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)
-        var out = response
-        out.raw = newHead + body
-        out.bodyStart = newHead.count
-        return out
-    }
 
     /// DescribeInstanceStatus's XML with the instance check of each of `instances` made `impaired`
     /// (its details `failed`); everything else as it was.
