@@ -2,12 +2,6 @@ import BreakglassCore
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A loopback HTTP/1.1 proxy between a client and a server on 127.0.0.1 (moto_server), whose
 /// behaviour a test switches at any moment, to produce each kind of network failure for real:
 ///
@@ -22,23 +16,43 @@ import Darwin
 ///   cannot know.
 /// - `.reset`: each request is read, then the connection reset (SO_LINGER 0) without forwarding it:
 ///   nothing landed, but the client had written its request, so to it the outcome is unknown.
+/// - `.faults(plan)`: each request is relayed faithfully or, at the plan's rate, given one of the
+///   `InjectedFault`s (throttled, 5xx, reset before or after forwarding, stalled, truncated,
+///   malformed), chosen by a PRNG seeded from the plan, so a seed reproduces the sequence.
 ///
-/// It counts the requests it forwarded per operation (the part of `X-Amz-Target` after the last dot)
-/// and keeps each forwarded request's body. Threads and POSIX sockets; `stop()` closes everything.
+/// It records every request that reached the server (`forwardedRequests`: operation, body, and the
+/// fault done to its answer, if any) and every fault it injected (`injections`). The accept loop and
+/// connection threads are a `LoopbackRelay`'s; `stop()` closes everything.
 public final class TCPProxy: Sendable {
     public enum Mode: Sendable, Equatable {
         case forward, refuse, dropAnswer, reset
+        case faults(FaultPlan)
     }
 
     /// A request that reached the server.
     public struct Forwarded: Sendable {
         /// `X-Amz-Target`, e.g. `Logs_20140328.PutLogEvents`; nil when absent.
         public let target: String?
-        /// The part after the last dot: `PutLogEvents`.
-        public var operation: String? { target.map { $0.split(separator: ".").last.map(String.init) ?? $0 } }
+        /// `PutLogEvents` (the part of X-Amz-Target after the last dot), the form's Action
+        /// (`SetDesiredCapacity`) for the query protocol, or the method and path for REST APIs.
+        public let operation: String?
+        public let method: String
+        public let path: String
         public let body: [UInt8]
         /// The mode the proxy was in when it forwarded the request.
         public let mode: Mode
+        /// What was done to the server's answer on its way back; nil: passed on as it was.
+        public let fault: InjectedFault?
+
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// A fault injected in `.faults` mode.
+    public struct Injection: Sendable, Equatable {
+        public let fault: InjectedFault
+        public let operation: String
+        /// The request id given in the injected answer (throttle, 5xx), for matching what the client reports.
+        public let requestID: String?
     }
 
     public let port: Int
@@ -47,39 +61,33 @@ public final class TCPProxy: Sendable {
     public var endpoint: String { "http://127.0.0.1:\(port)" }
 
     private let core: Core
+    private let relay: LoopbackRelay
 
     /// Listens on a free port of 127.0.0.1 and forwards to 127.0.0.1:`upstreamPort`.
     public init(upstreamPort: Int, mode: Mode = .forward) throws {
-        let fd = try Self.makeListener(port: 0)
-        guard let port = LoopbackSocket.boundPort(fd) else {
-            close(fd)
-            throw ProxyError("getsockname: \(String(cString: strerror(errno)))")
-        }
-        self.port = port
+        do { relay = try LoopbackRelay(name: "TCPProxy", upstreamPort: upstreamPort) } catch { throw ProxyError(error.description) }
+        port = relay.port
         self.upstreamPort = upstreamPort
-        core = Core(port: port, upstreamPort: upstreamPort, listener: fd, mode: .forward)
+        core = Core()
         let core = self.core
-        let thread = Thread { core.acceptLoop() }
-        thread.name = "TCPProxy:\(port)"
-        thread.start()
+        relay.start { connection in core.serve(&connection) }
         // Starting in another mode waits until it is in effect, like any switch.
         if mode != .forward { try setMode(mode) }
     }
 
-    deinit { core.stop() }
+    deinit { relay.stop() }
 
     public var mode: Mode { core.state.withLock { $0.mode } }
 
     /// Switches the mode and returns once it is in effect: after `.refuse`, new connections are refused
     /// and every open one has been shut down; after the others, the proxy listens again on its port.
+    /// Switching to `.faults(plan)` starts the plan's sequence of choices from its seed.
     public func setMode(_ mode: Mode) throws {
-        let done = DispatchSemaphore(value: 0)
         core.state.withLock { s in
             s.mode = mode
-            s.waiters.append(done)
+            if case .faults(let plan) = mode { s.chooser = FaultChooser(plan) } else { s.chooser = nil }
         }
-        guard done.wait(timeout: .now() + 5) == .success else { throw ProxyError("the proxy did not switch to \(mode) within 5 s") }
-        if let error = core.state.withLock({ $0.listenError }) { throw ProxyError(error) }
+        do { try relay.setListening(mode != .refuse) } catch { throw ProxyError(error.description) }
     }
 
     /// Requests forwarded to the server for `operation` ("PutLogEvents").
@@ -90,178 +98,152 @@ public final class TCPProxy: Sendable {
     /// Every forwarded request, in order.
     public var forwardedRequests: [Forwarded] { core.state.withLock { $0.forwarded } }
 
+    /// Every fault injected, in order.
+    public var injections: [Injection] { core.state.withLock { $0.injections } }
+
+    /// How many faults of each kind were injected.
+    public var injectedCounts: [InjectedFault: Int] {
+        core.state.withLock { s in s.injections.reduce(into: [:]) { $0[$1.fault, default: 0] += 1 } }
+    }
+
     /// Stops listening, closes every connection and waits for the proxy's threads.
-    public func stop() { core.stop() }
+    public func stop() { relay.stop() }
 
     public struct ProxyError: Error, CustomStringConvertible {
         public let description: String
         init(_ description: String) { self.description = description }
     }
 
-    /// A listener on 127.0.0.1:`port` (0: any free port).
-    static func makeListener(port: Int) throws -> Int32 {
-        do { return try LoopbackSocket.listener(port: port) } catch { throw ProxyError(error.description) }
-    }
-
-    // MARK: - The proxy's threads
+    // MARK: - Serving a connection
 
     struct State: Sendable {
-        var mode: Mode
-        var waiters: [DispatchSemaphore] = []
-        var listenError: String?
+        var mode: Mode = .forward
+        var chooser: FaultChooser?
         var forwarded: [Forwarded] = []
-        var stopping = false
-        /// Client connections open now (owned by their threads; shut down, never closed, by others).
-        var clients: Set<Int32> = []
-        var threads = 0
+        var injections: [Injection] = []
     }
 
     final class Core: Sendable {
-        let state: Mutex<State>
-        let port: Int
-        let upstreamPort: Int
-        let acceptFinished = DispatchSemaphore(value: 0)
-        /// The listening socket; touched only by the accept thread (and `stop` after it has finished).
-        let listener: Mutex<Int32>
-        /// In `.refuse`, the old listener after shutdown(2): no longer listening (connections are
-        /// refused) but still bound, so no other test's server can take the port meanwhile and
-        /// answer in the proxy's place.
-        let held = Mutex<Int32>(-1)
-
-        init(port: Int, upstreamPort: Int, listener: Int32, mode: Mode) {
-            self.port = port
-            self.upstreamPort = upstreamPort
-            self.listener = Mutex(listener)
-            state = Mutex(State(mode: mode))
-        }
-
-        var stopping: Bool { state.withLock { $0.stopping } }
-
-        func stop() {
-            let first = state.withLock { s -> Bool in
-                guard !s.stopping else { return false }
-                s.stopping = true
-                for fd in s.clients { shutdown(fd, Int32(SHUT_RDWR)) }
-                return true
-            }
-            guard first else { return }
-            acceptFinished.wait()
-            let deadline = Date().addingTimeInterval(5)
-            while state.withLock({ $0.threads }) > 0 && Date() < deadline { usleep(2_000) }
-        }
-
-        func acceptLoop() {
-            defer {
-                listener.withLock { fd in
-                    if fd >= 0 { close(fd) }
-                    fd = -1
-                }
-                held.withLock { h in
-                    if h >= 0 { close(h) }
-                    h = -1
-                }
-                acceptFinished.signal()
-            }
-            while !stopping {
-                let (mode, waiters) = state.withLock { s -> (Mode, [DispatchSemaphore]) in
-                    let w = s.waiters
-                    s.waiters.removeAll()
-                    return (s.mode, w)
-                }
-                apply(mode)
-                for w in waiters { w.signal() }
-                let fd = listener.withLock { $0 }
-                guard fd >= 0 else {
-                    poll(nil, 0, 10)
-                    continue
-                }
-                guard LoopbackSocket.waitReadable(fd, milliseconds: 10) else { continue }
-                let client = accept(fd, nil, nil)
-                guard client >= 0 else { continue }
-                let admitted = state.withLock { s -> Bool in
-                    guard !s.stopping, s.mode != .refuse else { return false }
-                    s.clients.insert(client)
-                    s.threads += 1
-                    return true
-                }
-                guard admitted else {
-                    close(client)
-                    continue
-                }
-                let thread = Thread { [self] in
-                    self.serve(client)
-                    self.state.withLock { s in
-                        s.clients.remove(client)
-                        s.threads -= 1
-                    }
-                    close(client)
-                }
-                thread.name = "TCPProxy:\(port) connection"
-                thread.start()
-            }
-        }
-
-        /// Closes or reopens the listening socket to match `mode`.
-        func apply(_ mode: Mode) {
-            listener.withLock { fd in
-                if mode == .refuse {
-                    if fd >= 0 {
-                        shutdown(fd, Int32(SHUT_RDWR))
-                        let old = fd
-                        held.withLock { h in
-                            if h >= 0 { close(h) }
-                            h = old
-                        }
-                        fd = -1
-                    }
-                    state.withLock { s in for c in s.clients { shutdown(c, Int32(SHUT_RDWR)) } }
-                } else if fd < 0 {
-                    held.withLock { h in
-                        if h >= 0 { close(h) }
-                        h = -1
-                    }
-                    do {
-                        fd = try TCPProxy.makeListener(port: port)
-                        state.withLock { $0.listenError = nil }
-                    } catch {
-                        state.withLock { $0.listenError = String(describing: error) }
-                    }
-                }
-            }
-        }
+        let state = Mutex(State())
 
         /// Relays requests on one client connection until either side closes or the mode says stop.
-        func serve(_ client: Int32) {
-            var fromClient = HTTPMessageReader(fd: client) { [self] in self.stopping }
-            var upstream: Int32 = -1
-            var fromServer: HTTPMessageReader?
-            defer { if upstream >= 0 { close(upstream) } }
+        func serve(_ connection: inout RelayConnection) {
             while true {
-                guard let request = fromClient.readRequest() else { return }
-                let mode = state.withLock { $0.mode }
-                if mode == .refuse { return }
-                if mode == .reset {
-                    LoopbackSocket.reset(client)
+                guard let request = connection.readRequest() else { return }
+                let call = GatewayCall(request: request)
+                let (mode, fault, number) = state.withLock { s -> (Mode, InjectedFault?, Int) in
+                    let fault = s.chooser?.next()
+                    if let fault {
+                        let number = s.injections.count + 1
+                        let id = fault == .throttle || fault == .serverError ? "fault-\(number)" : nil
+                        s.injections.append(Injection(fault: fault, operation: call.operation, requestID: id))
+                    }
+                    return (s.mode, fault, s.injections.count)
+                }
+                switch mode {
+                case .refuse: return
+                case .reset:
+                    connection.reset()
+                    return
+                case .forward, .dropAnswer, .faults: break
+                }
+                if let fault, !fault.forwards {
+                    switch fault {
+                    case .throttle, .serverError:
+                        guard connection.answer(Self.errorAnswer(fault, for: request, number: number)) else { return }
+                        continue
+                    case .stall:
+                        if case .faults(let plan) = mode { connection.hold(limit: plan.stallLimit) }
+                        return
+                    default:
+                        connection.reset()
+                        return
+                    }
+                }
+                switch connection.send(request) {
+                case .sent: break
+                case .unreachable: return
+                case .broken:
+                    connection.reset()
                     return
                 }
-                if upstream < 0 {
-                    guard let fd = LoopbackSocket.connect(port: upstreamPort) else { return }
-                    upstream = fd
-                    fromServer = HTTPMessageReader(fd: fd) { [self] in self.stopping }
+                state.withLock {
+                    $0.forwarded.append(Forwarded(
+                        target: request.header("x-amz-target"), operation: call.operation, method: request.method, path: request.path,
+                        body: request.body, mode: mode, fault: fault))
                 }
-                guard LoopbackSocket.writeAll(upstream, request.raw) else { return }
-                state.withLock { $0.forwarded.append(Forwarded(target: request.header("x-amz-target"), body: request.body, mode: mode)) }
-                guard var reader = fromServer, let response = reader.readResponse(head: request.method == "HEAD") else {
-                    LoopbackSocket.reset(client)
+                guard let response = connection.receive(for: request) else {
+                    connection.reset()
                     return
                 }
-                fromServer = reader
-                if mode == .dropAnswer {
-                    LoopbackSocket.reset(client)
+                if mode == .dropAnswer || fault == .resetAfterForwarding {
+                    connection.reset()
                     return
                 }
-                guard LoopbackSocket.writeAll(client, response.raw), !response.closes else { return }
+                if fault == .truncated {
+                    _ = connection.answer(Self.truncated(response))
+                    return
+                }
+                let answer = fault == .malformed ? response.replacingBody(with: Self.garbage) : response
+                guard connection.answer(answer.raw), !answer.closes else { return }
             }
+        }
+
+        /// Bytes that are neither JSON nor XML.
+        static let garbage: [UInt8] = [0x00, 0xFF, 0xFE] + Array("}{ <<injected by the fault proxy: not JSON, not XML".utf8)
+
+        /// The answer's head (promising the whole body) and the first half of its body; when the body
+        /// is too short to halve, all of it under a Content-Length 64 bytes longer.
+        static func truncated(_ response: HTTPResponseMessage) -> [UInt8] {
+            let bodyCount = response.raw.count - response.bodyStart
+            if bodyCount >= 2 { return Array(response.raw.prefix(response.bodyStart + bodyCount / 2)) }
+            let body = Array(response.raw[response.bodyStart...])
+            return response.replacingBody(with: body, contentLength: body.count + 64).raw
+        }
+
+        /// A throttling or 5xx answer in the request's protocol: JSON (X-Amz-Target or REST), EC2 XML,
+        /// or query XML.
+        static func errorAnswer(_ fault: InjectedFault, for request: HTTPRequestMessage, number: Int) -> [UInt8] {
+            let requestID = "fault-\(number)"
+            let status: Int
+            let code: String
+            let message: String
+            if fault == .throttle {
+                status = 400
+                message = "Rate exceeded (injected)"
+                code = Self.isEC2(request) ? "RequestLimitExceeded" : Self.isQuery(request) ? "Throttling" : "ThrottlingException"
+            } else if number % 2 == 0 {
+                (status, code, message) = (503, "ServiceUnavailable", "Service unavailable (injected)")
+            } else {
+                (status, code, message) = (500, "InternalFailure", "Internal failure (injected)")
+            }
+            let contentType: String
+            let body: String
+            if Self.isEC2(request) {
+                contentType = "text/xml"
+                body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>\(code)</Code><Message>\(message)</Message></Error></Errors><RequestID>\(requestID)</RequestID></Response>"
+            } else if Self.isQuery(request) {
+                contentType = "text/xml"
+                let type = status >= 500 ? "Receiver" : "Sender"
+                body = "<ErrorResponse><Error><Type>\(type)</Type><Code>\(code)</Code><Message>\(message)</Message></Error><RequestId>\(requestID)</RequestId></ErrorResponse>"
+            } else {
+                contentType = "application/x-amz-json-1.1"
+                body = #"{"__type":"\#(code)","message":"\#(message)"}"#
+            }
+            let reason = [400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? "Error"
+            let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\nx-amzn-RequestId: \(requestID)\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n"
+            return Array((head + body).utf8)
+        }
+
+        static func isQuery(_ request: HTTPRequestMessage) -> Bool {
+            request.header("x-amz-target") == nil
+                && request.header("content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+        }
+
+        /// Signed for the `ec2` service (its credential scope says so).
+        static func isEC2(_ request: HTTPRequestMessage) -> Bool {
+            isQuery(request) && (request.header("authorization") ?? "").contains("/ec2/aws4_request")
         }
     }
 }
