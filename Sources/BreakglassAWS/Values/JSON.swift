@@ -90,7 +90,7 @@ public enum JSON {
 
     private static let maxDepth = 512
 
-    private struct Parser {
+    fileprivate struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var pos = 0
 
@@ -136,6 +136,12 @@ public enum JSON {
 
         mutating func parseNumber() throws(DecodeError) -> AWSValue {
             let start = pos
+            try scanNumber()
+            return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self))
+        }
+
+        /// Moves past a number, checking its grammar.
+        mutating func scanNumber() throws(DecodeError) {
             if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             func digits(_ p: inout Int, _ b: UnsafeBufferPointer<UInt8>) -> Int {
                 let s = p
@@ -157,7 +163,6 @@ public enum JSON {
                 if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
                 guard digits(&pos, bytes) > 0 else { throw error("expected exponent digits") }
             }
-            return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self))
         }
 
         mutating func parseString() throws(DecodeError) -> String {
@@ -286,3 +291,280 @@ public enum JSON {
     }
 }
 
+
+// MARK: - Reading without a tree
+
+extension JSON {
+    /// Reads a JSON document in place, front to back, for callers that know the shape they want and
+    /// would otherwise build an `AWSValue` tree only to copy a few fields out of it (a DescribeAlarms
+    /// page: 100 alarms of ~25 members each, of which the console keeps a dozen). Nothing is
+    /// allocated but the strings asked for; members not asked for are checked and skipped. Every
+    /// document the reader accepts, `decode` accepts too, and the same malformed input fails both.
+    ///
+    /// A reader borrows the bytes: use it only inside `JSON.read`'s closure.
+    ///
+    ///     try JSON.read(body) { r in
+    ///         try r.beginObject()
+    ///         while try r.nextMember() {
+    ///             if r.keyIs("Name") { name = try r.stringOrSkip() } else { try r.skipValue() }
+    ///         }
+    ///     }
+    public struct Reader {
+        fileprivate var parser: Parser
+        /// Where the current member's name is in the input (between its quotes), and whether it
+        /// holds escapes (then it is compared decoded).
+        private var keyStart = 0
+        private var keyEnd = 0
+        private var keyEscaped = false
+        /// Objects and arrays entered and not yet left: the depth of the next value, as `decode` counts it.
+        private var depth = 0
+
+        fileprivate init(_ bytes: UnsafeBufferPointer<UInt8>) { parser = Parser(bytes: bytes) }
+
+        public enum Kind: Sendable, Equatable {
+            case object, array, string, number, bool, null
+        }
+
+        /// Byte offset of the next thing to read.
+        public var offset: Int { parser.pos }
+
+        /// An error at the reader's position, for callers' own complaints about the shape.
+        public func error(_ reason: String) -> DecodeError { parser.error(reason) }
+
+        /// What the next value is, without reading it.
+        public mutating func kind() throws(DecodeError) -> Kind {
+            parser.skipSpace()
+            guard parser.pos < parser.bytes.count else { throw parser.error("unexpected end of input") }
+            switch parser.bytes[parser.pos] {
+            case UInt8(ascii: "{"): return .object
+            case UInt8(ascii: "["): return .array
+            case UInt8(ascii: "\""): return .string
+            case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+            case UInt8(ascii: "n"): return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+            default: throw parser.error("unexpected character '\(Parser.printable(parser.bytes[parser.pos]))'")
+            }
+        }
+
+        /// Enters an object; then `nextMember` until it answers false.
+        public mutating func beginObject() throws(DecodeError) {
+            guard try kind() == .object else { throw parser.error("expected an object") }
+            guard depth < JSON.maxDepth else { throw parser.error("nested deeper than \(JSON.maxDepth) levels") }
+            parser.pos += 1
+            depth += 1
+        }
+
+        /// Moves to the next member of the object entered last and past its ':'; false (and out of
+        /// the object) after the last. The member's value must be read or skipped before the next call.
+        public mutating func nextMember() throws(DecodeError) -> Bool {
+            let first = previousByte() == UInt8(ascii: "{")
+            parser.skipSpace()
+            guard parser.pos < parser.bytes.count else { throw parser.error(first ? "expected a member name" : "unterminated object") }
+            let b = parser.bytes[parser.pos]
+            if b == UInt8(ascii: "}") { parser.pos += 1; depth -= 1; return false }
+            if !first {
+                guard b == UInt8(ascii: ",") else { throw parser.error("expected ',' or '}' in object") }
+                parser.pos += 1
+                parser.skipSpace()
+            }
+            guard parser.pos < parser.bytes.count, parser.bytes[parser.pos] == UInt8(ascii: "\"") else {
+                throw parser.error("expected a member name")
+            }
+            keyStart = parser.pos + 1
+            keyEscaped = try skipString()
+            keyEnd = parser.pos - 1
+            parser.skipSpace()
+            guard parser.pos < parser.bytes.count, parser.bytes[parser.pos] == UInt8(ascii: ":") else {
+                throw parser.error("expected ':' after a member name")
+            }
+            parser.pos += 1
+            parser.skipSpace()
+            return true
+        }
+
+        /// Whether the current member is called `name`.
+        public func keyIs(_ name: StaticString) -> Bool {
+            let n = name.utf8CodeUnitCount
+            if keyEscaped { return key == String(decoding: UnsafeBufferPointer(start: name.utf8Start, count: n), as: UTF8.self) }
+            guard keyEnd - keyStart == n else { return false }
+            let start = name.utf8Start
+            for i in 0..<n where parser.bytes[keyStart + i] != start[i] { return false }
+            return true
+        }
+
+        /// The current member's name.
+        public var key: String {
+            var p = parser
+            p.pos = keyStart - 1
+            return (try? p.parseString()) ?? ""
+        }
+
+        /// Enters an array; then `nextElement` until it answers false.
+        public mutating func beginArray() throws(DecodeError) {
+            guard try kind() == .array else { throw parser.error("expected an array") }
+            guard depth < JSON.maxDepth else { throw parser.error("nested deeper than \(JSON.maxDepth) levels") }
+            parser.pos += 1
+            depth += 1
+        }
+
+        /// Moves to the next element of the array entered last; false (and out of the array) after
+        /// the last. The element must be read or skipped before the next call.
+        public mutating func nextElement() throws(DecodeError) -> Bool {
+            let first = previousByte() == UInt8(ascii: "[")
+            parser.skipSpace()
+            guard parser.pos < parser.bytes.count else {
+                // As `decode` says it: a first element that is not there is a value missing.
+                if first { return true }
+                throw parser.error("unterminated array")
+            }
+            let b = parser.bytes[parser.pos]
+            if b == UInt8(ascii: "]") { parser.pos += 1; depth -= 1; return false }
+            if !first {
+                guard b == UInt8(ascii: ",") else { throw parser.error("expected ',' or ']' in array") }
+                parser.pos += 1
+                parser.skipSpace()
+            }
+            return true
+        }
+
+        /// The string here, decoded.
+        public mutating func string() throws(DecodeError) -> String {
+            guard try kind() == .string else { throw parser.error("expected a string") }
+            return try parser.parseString()
+        }
+
+        /// The string here, or nil (and the value skipped) when the value is not a string.
+        public mutating func stringOrSkip() throws(DecodeError) -> String? {
+            guard try kind() == .string else { try skipValue(); return nil }
+            return try parser.parseString()
+        }
+
+        /// As `stringOrSkip`, but a string already in `table` is handed out again instead of being
+        /// allocated anew: for values many records repeat (a namespace, a statistic).
+        public mutating func stringOrSkip(sharingWith table: inout StringTable) throws(DecodeError) -> String? {
+            guard try kind() == .string else { try skipValue(); return nil }
+            let start = parser.pos + 1
+            if try skipString() {
+                // Escaped: rare in the values worth sharing; decode it plainly.
+                var p = parser
+                p.pos = start - 1
+                return try p.parseString()
+            }
+            return table.string(UnsafeBufferPointer(rebasing: parser.bytes[start..<(parser.pos - 1)]))
+        }
+
+        /// A number's text, or a string's (query-protocol answers and some servers send numbers as
+        /// strings), as `AWSValue.double` and `.int` read both; nil (and the value skipped) otherwise.
+        public mutating func numberOrStringOrSkip() throws(DecodeError) -> String? {
+            switch try kind() {
+            case .string: return try parser.parseString()
+            case .number:
+                let start = parser.pos
+                try parser.scanNumber()
+                return String(decoding: UnsafeBufferPointer(rebasing: parser.bytes[start..<parser.pos]), as: UTF8.self)
+            default:
+                try skipValue()
+                return nil
+            }
+        }
+
+        /// Checks the value here and moves past it, building nothing.
+        public mutating func skipValue() throws(DecodeError) {
+            guard depth < JSON.maxDepth else { throw parser.error("nested deeper than \(JSON.maxDepth) levels") }
+            switch try kind() {
+            case .object:
+                try beginObject()
+                while try nextMember() { try skipValue() }
+            case .array:
+                try beginArray()
+                while try nextElement() { try skipValue() }
+            case .string: _ = try skipString()
+            case .number: try parser.scanNumber()
+            case .bool:
+                if parser.bytes[parser.pos] == UInt8(ascii: "t") { try parser.literal("true") } else { try parser.literal("false") }
+            case .null: try parser.literal("null")
+            }
+        }
+
+        /// Moves past the string at the reader's position (its opening quote), checking its escapes
+        /// as `parseString` does; answers whether it held any.
+        private mutating func skipString() throws(DecodeError) -> Bool {
+            parser.pos += 1
+            var escaped = false
+            while parser.pos < parser.bytes.count {
+                let b = parser.bytes[parser.pos]
+                if b == UInt8(ascii: "\"") { parser.pos += 1; return escaped }
+                if b < 0x20 { throw parser.error("control character in string") }
+                parser.pos += 1
+                guard b == UInt8(ascii: "\\") else { continue }
+                escaped = true
+                guard parser.pos < parser.bytes.count else { break }
+                let e = parser.bytes[parser.pos]
+                parser.pos += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    continue
+                case UInt8(ascii: "u"): _ = try parser.hex4()
+                default: throw parser.error("invalid escape '\\\(Parser.printable(e))'")
+                }
+            }
+            throw parser.error("unterminated string")
+        }
+
+        /// The last byte before the position that is not white space (0 at the start).
+        private func previousByte() -> UInt8 {
+            var i = parser.pos - 1
+            while i >= 0 {
+                switch parser.bytes[i] {
+                case 0x20, 0x0A, 0x0D, 0x09: i -= 1
+                default: return parser.bytes[i]
+                }
+            }
+            return 0
+        }
+    }
+
+    /// Runs `body` with a reader over `bytes`, then checks that nothing but white space follows what
+    /// it read. Errors thrown by `body` pass through as they are.
+    public static func read<T>(_ bytes: [UInt8], _ body: (inout Reader) throws -> T) throws -> T {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(buffer)
+            let value = try body(&reader)
+            reader.parser.skipSpace()
+            guard reader.parser.pos == buffer.count else { throw reader.parser.error("unexpected data after the value") }
+            return value
+        }
+    }
+
+    /// Strings decoded once and handed out again: every record that names the same short value
+    /// shares one copy of it. A fixed number of slots, so a stream of distinct values costs at most
+    /// that many strings; values longer than `maxLength` bytes are never kept.
+    public struct StringTable {
+        private var slots: [String?]
+        public static let maxLength = 64
+
+        /// `slots` is rounded up to a power of two.
+        public init(slots: Int = 256) {
+            var n = 1
+            while n < max(slots, 1) { n <<= 1 }
+            self.slots = Array(repeating: nil, count: n)
+        }
+
+        /// `bytes` as a string, from the table when it is there (a colliding value replaces the
+        /// older one).
+        public mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+            guard bytes.count <= Self.maxLength, bytes.count > 15 else {
+                // Up to 15 bytes a Swift string is held inline, with nothing to share.
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            let slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+            if let kept = slots[slot], kept.utf8.count == bytes.count, kept.utf8.elementsEqual(bytes) { return kept }
+            let s = String(decoding: bytes, as: UTF8.self)
+            slots[slot] = s
+            return s
+        }
+    }
+}
