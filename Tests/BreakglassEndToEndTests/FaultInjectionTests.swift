@@ -27,9 +27,11 @@ import Testing
         return [base, base &+ 1, base &+ 2]
     }()
 
-    /// Operations that change nothing (the runbooks' reads); everything else forwarded counts as a write.
+    /// Whether an operation changes nothing, as Breakglass's catalog says (Query and the Describe,
+    /// Get and List calls the runbooks read with); an operation it does not hold counts as a write.
     static func isRead(_ operation: String) -> Bool {
-        ["Describe", "Get", "List", "BatchGet"].contains { operation.hasPrefix($0) }
+        let known = AWSCatalog.operations.filter { $0.name == operation }
+        return !known.isEmpty && known.allSatisfy { !$0.mutates }
     }
 
     /// The shipped runbook's text with its polling made quick (`every: 15s` → `every: 1s`), so a
@@ -125,7 +127,7 @@ import Testing
             #expect(!writes.isEmpty, "seed \(seed): no write reached moto at all: \(reports)")
             let injected = proxy.injectedCounts
             #expect(!injected.isEmpty, "seed \(seed): no fault was injected")
-            print("fault injection: seed \(seed): \(forwarded.count) requests reached moto (\(writes.count) writes, each once); "
+            print("fault injection: seed \(seed): \(forwarded.count) requests reached moto (\(writes.count) writes, \(seen.count) different); "
                 + "faults \(InjectedFault.allCases.map { "\($0.rawValue) \(injected[$0, default: 0])" }.joined(separator: ", ")); "
                 + "runs \(reports.map { "\($0.id) \($0.status)" }.joined(separator: ", "))")
             for report in reports where report.status != "succeeded" { print("fault injection: seed \(seed): \(report)") }
