@@ -9,7 +9,9 @@ import Testing
 /// or after reaching moto, stalled past the client's timeout, truncated or malformed. Each run must
 /// complete (with its change made) or stop in a clear state — failed with AWS's code, message and
 /// request id, or waiting on an outcome that is unknown — never crash or hang; moto must never
-/// receive the same mutating call twice; the audit chain must verify after every run. And the console,
+/// receive the same mutating call twice; the audit chain must verify after every run. A run left on an
+/// unknown outcome is then settled as a person would (`--mark-done` when the write landed, `--resend`
+/// when it did not) and must finish. And the console,
 /// pointed at the same kind of proxy, must keep answering keys.
 ///
 /// The seeds are fixed so `make test` is repeatable; `BREAKGLASS_FAULT_SEED=N` runs seed N (and the
@@ -75,6 +77,8 @@ import Testing
             env["SSH_CONNECTION"] = "10.0.0.1 50000 10.0.0.9 22"
 
             var reports: [RunReport] = []
+            /// Runs left waiting on an unknown outcome: the runbook, its run number and the write.
+            var unsettled: [(id: String, fixture: RunbookFixture, run: Int, operation: String)] = []
             for (id, fixture) in fixtures {
                 var args = ["runbook", "run", id, "--yes", "--no-wait", "--state", dir.db, "--output", "json"]
                 for (k, v) in fixture.params.sorted(by: { $0.key < $1.key }) { args += ["--param", "\(k)=\(v)"] }
@@ -109,11 +113,35 @@ import Testing
                     let unknown = steps.first { $0["status"]?.string == "outcome_unknown" }
                     #expect(unknown != nil, "a stopped run shows its unknown step\n\(context)")
                     #expect(reason.contains("outcome is unknown"), "\(context)")
+                    if let run = json["run"]?.int, let operation = unknown?["operation"]?.string {
+                        unsettled.append((id, fixture, run, operation))
+                    }
                 default:
                     Issue.record("no clear state: \(context)")
                 }
                 let verify = try BreakglassBinary.run(["audit", "verify", "--state", dir.db])
                 #expect(verify.status == 0, "the audit chain verifies after \(id) (seed \(seed)): \(verify.stdout)\(verify.stderr)")
+            }
+
+            // A person settles each unknown outcome as the proxy's record says (as CloudTrail would):
+            // --mark-done when the write reached moto, --resend when it did not. With the faults
+            // off, the run then finishes, its change made, and the writes still reached moto once.
+            if !unsettled.isEmpty { try proxy.setMode(.forward) }
+            for (id, fixture, run, operation) in unsettled {
+                let name = operation.split(separator: ".").last.map(String.init) ?? operation
+                let landed = proxy.forwardedRequests.contains { $0.operation == name }
+                var args = ["runbook", "run", "--resume", String(run), "--yes", "--no-wait", landed ? "--mark-done" : "--resend", "--state", dir.db, "--output", "json"]
+                for name in fixture.confirms { args += ["--confirm", name] }
+                let r = try Subprocess.run("/bin/sh", ["-c", #"cd "$1" && shift && exec "$@""#, "sh", dir.path, Self.binary] + args, environment: env, timeout: 90)
+                let status = (try? JSON.decode(r.stdout))?["status"]?.string
+                #expect(r.status == 0 && status == "succeeded", "seed \(seed), \(id) resumed with \(landed ? "--mark-done" : "--resend"): \(r.stdout)\n\(r.stderr)")
+                let problem = try await RunbookFixtures.recovered(id, fixture: fixture, client: server.client(), region: "us-east-1")
+                #expect(problem == nil, "seed \(seed), \(id) after resuming: \(problem ?? "")")
+                print("fault injection: seed \(seed): \(id) run \(run) resumed with \(landed ? "--mark-done" : "--resend"): \(status ?? "?")")
+            }
+            if !unsettled.isEmpty {
+                let verify = try BreakglassBinary.run(["audit", "verify", "--state", dir.db])
+                #expect(verify.status == 0, "the audit chain verifies after the resumptions (seed \(seed)): \(verify.stdout)\(verify.stderr)")
             }
 
             // moto never received a mutating call twice: same operation, same parameters.
