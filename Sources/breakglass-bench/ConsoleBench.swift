@@ -29,6 +29,8 @@ struct ConsoleBench: ParsableCommand {
     @Option(help: "A folder to write the bytes of every frame measured through the terminal into, one file each, to see where the bytes go.")
     var dump: String?
     @Option(help: "table or json.") var output = "table"
+    @Option(help: "Only these parts, comma-separated: compose, launch, real (breakglass console's memory), terminal (console-child's bytes and memory), decode (a DescribeAlarms page of 500 and of --alarms alarms, tree against direct). Default: all but decode.")
+    var only: String?
 
     func run() throws {
         let runs = quick ? 5 : max(1, runs)
@@ -43,26 +45,40 @@ struct ConsoleBench: ParsableCommand {
         let count = max(20, alarms)
         let data = ConsoleBenchData.alarms(count: count)
 
-        var report = ConsoleBenchReport(alarms: count)
-        report.compose = [
-            composeTimes(data, width: 80, height: 24, runs: runs),
-            composeTimes(data, width: 200, height: 60, runs: runs),
-        ]
-        report.load = loadTimes(data, runs: quick ? 2 : 7)
-
-        let launch = try LaunchBench(executable: executable, launches: launches).run()
-        report.launch = launch.firstFrame
-        report.startup = launch.version
-        report.launchMemory = launch.memory
-
-        report.realConsole = try RealConsoleMemoryBench(executable: executable, alarms: count, refreshes: quick ? 1 : max(1, refreshes)).run()
-
-        let bench = ConsoleBenchProcess.sibling("breakglass-bench")
-        let sizes = quick ? [(80, 24)] : [(80, 24), (200, 60)]
-        for (width, height) in sizes {
-            report.terminal.append(
-                try TerminalBench(bench: bench, alarms: count, width: width, height: height, changes: changes, keys: keys, dump: dump).run())
+        let parts = Set((only ?? "compose,launch,real,terminal").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let known: Set<String> = ["compose", "launch", "real", "terminal", "decode"]
+        guard parts.isSubset(of: known) else {
+            throw ValidationError("--only: unknown part(s) \(parts.subtracting(known).sorted().joined(separator: ", ")); the parts are compose, launch, real, terminal, decode")
         }
+        var report = ConsoleBenchReport(alarms: count)
+        if parts.contains("compose") {
+            report.compose = [
+                composeTimes(data, width: 80, height: 24, runs: runs),
+                composeTimes(data, width: 200, height: 60, runs: runs),
+            ]
+            report.load = loadTimes(data, runs: quick ? 2 : 7)
+        }
+        if parts.contains("launch") {
+            let launch = try LaunchBench(executable: executable, launches: launches).run()
+            report.launch = launch.firstFrame
+            report.startup = launch.version
+            report.launchMemory = launch.memory
+        }
+        if parts.contains("real") {
+            report.realConsole = try RealConsoleMemoryBench(executable: executable, alarms: count, refreshes: quick ? 1 : max(1, refreshes)).run()
+        }
+        if parts.contains("terminal") {
+            let bench = ConsoleBenchProcess.sibling("breakglass-bench")
+            let sizes = quick ? [(80, 24)] : [(80, 24), (200, 60)]
+            for (width, height) in sizes {
+                report.terminal.append(
+                    try TerminalBench(bench: bench, alarms: count, width: width, height: height, changes: changes, keys: keys, dump: dump).run())
+            }
+        }
+        if parts.contains("decode") {
+            report.decode = try [500, count].map { try PageDecodeBench(alarms: $0, runs: quick ? 3 : 15).run() }
+        }
+        report.parts = parts
         print(output == "json" ? report.json() : report.table())
     }
 
@@ -302,6 +318,10 @@ struct ConsoleBenchReport {
     var terminal: [TerminalResult] = []
     /// `breakglass console` itself with the alarms, from `FakeCloudWatch`.
     var realConsole = RealConsoleMemoryBench.Result(loaded: Memory(), refreshed: Memory(), refreshes: 0)
+    /// DescribeAlarms pages decoded both ways (`--only decode`).
+    var decode: [PageDecodeBench.Result] = []
+    /// The parts measured; the others are left out of the report.
+    var parts: Set<String> = ["compose", "launch", "real", "terminal"]
 
     static let composeTargetMicros = 5_000.0
     static let launchTargetMillis = 50.0
@@ -318,7 +338,7 @@ struct ConsoleBenchReport {
     var launchMet: Bool { launch.median <= Self.launchTargetMillis }
     var bytesMet: Bool { terminal.allSatisfy { $0.inPlace.median <= Self.bytesTarget && $0.entering.median <= Self.bytesTarget } }
     var rssMet: Bool {
-        terminal.allSatisfy { $0.memory.hwm <= Self.rssTargetKB } && realConsole.refreshed.hwm <= Self.rssTargetKB
+        terminal.allSatisfy { $0.memory.hwm <= Self.rssTargetKB } && (!parts.contains("real") || realConsole.refreshed.hwm <= Self.rssTargetKB)
     }
 
     func json() -> String {
@@ -341,6 +361,7 @@ struct ConsoleBenchReport {
                     "bytes_key_j": $0.key.json, "bytes_per_second_idle": $0.idlePerSecond, "bytes_first_frame": $0.firstFrame, "memory": $0.memory.json,
                 ] as [String: Any]
             },
+            "decode_ms": decode.map { ["alarms": $0.alarms, "bytes": $0.bytes, "tree": $0.tree.json, "direct": $0.direct.json] },
             "targets": ["compose_us": Self.composeTargetMicros, "launch_ms": Self.launchTargetMillis, "bytes": Self.bytesTarget, "rss_kb": Self.rssTargetKB],
             "met": ["compose": composeMet, "launch": launchMet, "bytes": bytesMet, "rss": rssMet],
         ]
@@ -357,16 +378,24 @@ struct ConsoleBenchReport {
                  met(c.keyFrame.median <= Self.composeTargetMicros)))
             rows.append(("  render alone (µs)", c.renderOnly.text(0), "", ""))
         }
-        rows.append(("load and sort \(alarms) alarms (ms)", load.text(1), "", ""))
-        rows.append(("launch to first frame (ms)", launch.text(1), "≤ 50", met(launchMet)))
-        rows.append(("  process start-up, --version (ms)", startup.text(1), "", ""))
-        rows.append(("  memory at first frame, no alarms (MB)", launchMemory.text(), "", ""))
-        rows.append(
-            ("RSS of breakglass console, \(alarms) alarms loaded, 80x24 (MB)", realConsole.loaded.text(), "≤ 40",
-             met(realConsole.loaded.hwm <= Self.rssTargetKB)))
-        rows.append(
-            ("  after \(realConsole.refreshes) refreshes (peak: whole session) (MB)", realConsole.refreshed.text(), "≤ 40",
-             met(realConsole.refreshed.hwm <= Self.rssTargetKB)))
+        if parts.contains("compose") { rows.append(("load and sort \(alarms) alarms (ms)", load.text(1), "", "")) }
+        if parts.contains("launch") {
+            rows.append(("launch to first frame (ms)", launch.text(1), "≤ 50", met(launchMet)))
+            rows.append(("  process start-up, --version (ms)", startup.text(1), "", ""))
+            rows.append(("  memory at first frame, no alarms (MB)", launchMemory.text(), "", ""))
+        }
+        if parts.contains("real") {
+            rows.append(
+                ("RSS of breakglass console, \(alarms) alarms loaded, 80x24 (MB)", realConsole.loaded.text(), "≤ 40",
+                 met(realConsole.loaded.hwm <= Self.rssTargetKB)))
+            rows.append(
+                ("  after \(realConsole.refreshes) refreshes (peak: whole session) (MB)", realConsole.refreshed.text(), "≤ 40",
+                 met(realConsole.refreshed.hwm <= Self.rssTargetKB)))
+        }
+        for d in decode {
+            rows.append(("decode a DescribeAlarms page of \(d.alarms) alarms (\(d.bytes / 1024) KB), value tree (ms)", d.tree.text(2), "", ""))
+            rows.append(("  the same, straight into alarms (ms)", d.direct.text(2), "", ""))
+        }
         for t in terminal {
             let size = "\(t.width)x\(t.height)"
             rows.append(("bytes: one alarm changes state in place, \(size)", t.inPlace.text(0), "≤ 300", met(t.inPlace.median <= Self.bytesTarget)))

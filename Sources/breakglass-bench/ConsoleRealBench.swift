@@ -1,3 +1,4 @@
+import BreakglassAWS
 import BreakglassCore
 import Foundation
 import Synchronization
@@ -222,5 +223,49 @@ final class FakeCloudWatch: @unchecked Sendable {
             if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
         }
         return nil
+    }
+}
+
+/// One DescribeAlarms page of `alarms` alarms, as `FakeCloudWatch` sends them, decoded the two ways
+/// the code has had: into a value tree and then into alarms (`AlarmPage(JSON.decode(_:))`), and
+/// straight into alarms (`AlarmFetcher.decodePage`). CloudWatch sends 100 a page; `breakglass
+/// alarms` with 500 alarms decodes five such pages, the console with 10,000 a hundred. The time is
+/// the median of `runs`, after one discarded warm-up of each.
+struct PageDecodeBench {
+    var alarms: Int
+    var runs: Int
+
+    struct Result {
+        var alarms: Int
+        var bytes: Int
+        /// Milliseconds per page.
+        var tree: Stats
+        var direct: Stats
+    }
+
+    func run() throws -> Result {
+        let now = Date().timeIntervalSince1970
+        let items = ConsoleBenchData.alarms(count: alarms).enumerated().map { FakeCloudWatch.json($1, index: $0, now: now) }
+        let body = [UInt8](try JSONSerialization.data(withJSONObject: ["MetricAlarms": items, "CompositeAlarms": [Any](), "NextToken": "next"]))
+        let region = ConsoleBenchData.regions[0]
+        func viaTree() throws -> AlarmPage { try AlarmPage(JSON.decode(body), region: region) }
+        func direct() throws -> AlarmPage { try AlarmFetcher.decodePage(body, region: region) }
+        guard try viaTree() == direct() else {
+            throw ConsoleBenchError(description: "the two decoders read the page of \(alarms) alarms differently")
+        }
+        var tree: [Double] = []
+        var straight: [Double] = []
+        var sink = 0
+        for _ in 0...runs {
+            // Alternated, so machine noise falls on both alike.
+            var start = DispatchTime.now().uptimeNanoseconds
+            sink &+= try viaTree().alarms.count
+            tree.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            start = DispatchTime.now().uptimeNanoseconds
+            sink &+= try direct().alarms.count
+            straight.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        if sink == 0 { print("") }
+        return Result(alarms: alarms, bytes: body.count, tree: Stats(Array(tree.dropFirst())), direct: Stats(Array(straight.dropFirst())))
     }
 }
