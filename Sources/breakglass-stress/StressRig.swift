@@ -242,6 +242,9 @@ final class StressRig {
         /// A `do` marked as sending: what the audit trail says of it.
         var send: RunbookSendRecord?
         var midSend: Bool { send != nil }
+        /// The step is outcome unknown: the victim had resumed a run an earlier kill left mid-send,
+        /// and was showing it (never re-sending it) when it was killed.
+        var waitsOnUnknown = false
         var description: String {
             guard let step else { return "after its last step" }
             let at = "at step \(step + 1) (\(kind))"
@@ -249,6 +252,7 @@ final class StressRig {
             case .notSent?: return at + ", a do marked as sending with no intent entry yet"
             case .unknown?: return at + ", a do whose intent is recorded and whose answer is not"
             case .succeeded?, .failed?: return at + ", a do whose outcome is recorded and the run not yet saved"
+            case nil where waitsOnUnknown: return at + ", a do whose outcome an earlier kill left unknown, waiting for a person"
             case nil: return at + (midStep ? ", mid-step" : ", between steps")
             }
         }
@@ -268,7 +272,8 @@ final class StressRig {
         let state = run.steps[i]
         let midStep = state.status == .running
         let send = midStep && state.sent ? try runs.sendRecords(run, log: AuditLog(store: store))[i] : nil
-        return KillPoint(step: i, kind: i < run.shape.count ? run.shape[i] : "?", midStep: midStep, send: send)
+        return KillPoint(
+            step: i, kind: i < run.shape.count ? run.shape[i] : "?", midStep: midStep, send: send, waitsOnUnknown: state.status == .outcomeUnknown)
     }
 
     func status(of id: Int64) throws -> RunbookRunStatus? { try loadRun(id)?.run.status }
