@@ -31,6 +31,7 @@ struct BenchSuiteTests {
         let decode = Self.stats(json["decode_ms"], "decode_ms", runs: 3)
         Self.stats(json["json_tree_ms"], "json_tree_ms", runs: 3)
         Self.stats(json["tree_to_alarms_ms"], "tree_to_alarms_ms", runs: 3)
+        Self.stats(json["free_tree_ms"], "free_tree_ms", runs: 3)
         Self.stats(json["pages_sorted_ms"], "pages_sorted_ms", runs: 3)
         let scan = Self.stats(json["scan_bytes_ms"], "scan_bytes_ms", runs: 3)
         Self.stats(json["foundation_jsonserialization_ms"], "foundation_jsonserialization_ms", runs: 3)
@@ -64,6 +65,7 @@ struct BenchSuiteTests {
             Self.stats(c["startup_ms"], "\(name) startup_ms", runs: 3)
             #expect((c["requests"] as? Int ?? 0) >= 1, "\(name) asked moto")
             #expect(!(c["command"] as? String ?? "").isEmpty)
+            #expect((c["paired_ratio_to_curl"] as? Double ?? 0) > 0, "\(name) has a paired ratio")
         }
         let ratio = try #require(json["ratio"] as? Double)
         let expected = (medians["breakglass"] ?? 0) / (medians["curl"] ?? 1)
