@@ -122,4 +122,33 @@ extension Alarm {
         if a.name != b.name { return a.name < b.name }
         return a.region < b.region
     }
+
+    /// Sorts `alarms` into `Alarm.triageOrder` in place. The sort moves positions (8 bytes each),
+    /// not alarms (over 200 bytes each), then the alarms are put in their places by following the
+    /// permutation's cycles: no second list and no merge buffer of alarms, which with 10,000 alarms
+    /// is ~3 MB less at the moment a refresh holds the most.
+    public static func sortIntoTriageOrder(_ alarms: inout [Alarm]) {
+        guard alarms.count > 1 else { return }
+        let inOrder = alarms.withUnsafeBufferPointer { a in a.indices.dropFirst().allSatisfy { !triageOrder(a[$0], a[$0 - 1]) } }
+        if inOrder { return }
+        // order[i]: the position, in the list as it is, of the alarm that belongs at i.
+        let order = alarms.withUnsafeBufferPointer { a in
+            Array(a.indices).sorted { triageOrder(a[$0], a[$1]) }
+        }
+        var placed = [Bool](repeating: false, count: alarms.count)
+        alarms.withUnsafeMutableBufferPointer { a in
+            for start in a.indices where !placed[start] {
+                // Walk the cycle through `start`: each place takes the alarm that belongs there.
+                let held = a[start]
+                var i = start
+                while true {
+                    placed[i] = true
+                    let from = order[i]
+                    if from == start { a[i] = held; break }
+                    a[i] = a[from]
+                    i = from
+                }
+            }
+        }
+    }
 }

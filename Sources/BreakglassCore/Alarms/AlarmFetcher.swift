@@ -18,18 +18,31 @@ public struct AlarmFetcher: Sendable {
                     do throws(AWSError) { return .success(try await listRegion(region, state: state)) } catch { return .failure(error) }
                 }
             }
-            var all: [Alarm] = []
+            var lists: [[Alarm]] = []
             for await r in group {
                 switch r {
-                case .success(let alarms): all.append(contentsOf: alarms)
+                case .success(let alarms): lists.append(alarms)
                 case .failure(let e):
                     group.cancelAll()
                     return .failure(e)
                 }
             }
-            return .success(all)
+            return .success(lists.count == 1 ? lists[0] : Self.joined(lists))
         }
-        return try result.get().sorted(by: Alarm.triageOrder)
+        var all = try result.get()
+        Alarm.sortIntoTriageOrder(&all)
+        return all
+    }
+
+    /// The regions' lists end to end in one array of exactly their size, each list let go once copied.
+    static func joined(_ lists: consuming [[Alarm]]) -> [Alarm] {
+        var all: [Alarm] = []
+        all.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        for i in lists.indices {
+            all.append(contentsOf: lists[i])
+            lists[i] = []
+        }
+        return all
     }
 
     public func listRegion(_ region: String, state: AlarmState?) async throws(AWSError) -> [Alarm] {
