@@ -43,6 +43,9 @@ struct ConsoleCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before the console's threads start: two malloc arenas, not up to sixteen, so the lists
+        // each refresh decodes and frees leave fewer partly used pages behind (see FreedMemory).
+        FreedMemory.limitArenas(to: 2)
         let client: AWSClient
         let regions: [String]
         let config: BreakglassConfig
