@@ -56,13 +56,13 @@ public struct FaultPlan: Sendable, Equatable {
     }
 }
 
-/// SplitMix64: a small, fast, seedable generator (the same numbers on every platform).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+/// SplitMix64: a small, fast, seedable generator (the same numbers on every platform); `FaultChooser`'s.
+struct FaultRandom: RandomNumberGenerator, Sendable {
     var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -71,20 +71,20 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// A double in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// The pure choice behind `.faults` mode: for each request, nil (relay it faithfully) or a fault.
 public struct FaultChooser: Sendable {
     public let plan: FaultPlan
-    var rng: SplitMix64
+    var rng: FaultRandom
     /// The kinds with their weights, in `InjectedFault.allCases` order (a dictionary's order is not stable).
     let table: [(InjectedFault, Int)]
     let total: Int
 
     public init(_ plan: FaultPlan) {
         self.plan = plan
-        rng = SplitMix64(seed: plan.seed)
+        rng = FaultRandom(seed: plan.seed)
         table = InjectedFault.allCases.compactMap { kind in plan.weights[kind].map { (kind, $0) } }
         total = table.reduce(0) { $0 + $1.1 }
     }
