@@ -191,8 +191,10 @@ struct AlarmsRenderer {
                 glyphs.truncate(cell.text, toWidth: c.incidentWidth), x: c.incidentX, y: y,
                 style: selected ? style : theme[cell.role])
         }
+        // The row says CloudWatch's threshold sentence briefly ("96.2 > 90.0 (3 of last 3)"); the
+        // detail below shows it whole.
         grid.put(
-            glyphs.truncate(glyphs.sanitize(alarm.reason), toWidth: c.reasonWidth),
+            glyphs.truncate(glyphs.sanitize(AlarmReason.brief(alarm.reason)), toWidth: c.reasonWidth),
             x: c.reasonX, y: y, style: style)
     }
 
