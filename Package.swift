@@ -54,6 +54,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // `make stress` (docs/STRESS.md): kills the console, the daemon and runbook runs at random.
+        .executableTarget(
+            name: "breakglass-stress",
+            dependencies: [
+                "BreakglassTestSupport", "BreakglassCore", "BreakglassAWS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
         .testTarget(
             name: "BreakglassAWSTests", dependencies: ["BreakglassAWS", "BreakglassTestSupport"],
             exclude: ["Fixtures"]),
