@@ -49,7 +49,7 @@ struct ConfigErrorTests {
             """,
             expected: "breakglass.yaml:2:1: unknown key `escalaton`; did you mean `escalation`?"),
         Case(name: "unknown top-level key with no near match lists the allowed ones", yaml: "colours: dark\n",
-            expected: "breakglass.yaml:1:1: unknown key `colours`; expected one of: aws, contacts, escalation, response, access, audit, runbooks, console"),
+            expected: "breakglass.yaml:1:1: unknown key `colours`; expected one of: aws, contacts, escalation, response, access, audit, runbooks, console, drills"),
         Case(name: "a key in the wrong section says where it belongs", yaml: "roles: {}\n",
             expected: "breakglass.yaml:1:1: unknown key `roles`; roles are listed under `access:` (access.roles)"),
         Case(name: "unknown nested key with a suggestion", yaml: """
@@ -145,6 +145,16 @@ struct ConfigErrorTests {
             expected: "breakglass.yaml:6:5: duplicate key `name`; it is already set at line 5"),
         Case(name: "duplicate key in a flow mapping", yaml: "aws: { profile: a, regions: [us-east-1], profile: b }\n",
             expected: "breakglass.yaml:1:42: duplicate key `profile`; it is already set at line 1"),
+        Case(name: "a staging account needs its profile", yaml: "drills:\n  staging: { account: \"123456789012\" }\n",
+            expected: "breakglass.yaml:2:12: drills.staging: name the staging account's AWS profile with `profile:` (drills.staging.profile)"),
+        Case(name: "a staging account id is 12 digits, quoted", yaml: "drills:\n  staging: { profile: staging, account: 12345 }\n",
+            expected: "breakglass.yaml:2:41: drills.staging.account: expected a 12-digit AWS account id, quoted, such as \"123456789012\", found 12345"),
+        Case(name: "a staging region is a region", yaml: "drills:\n  staging: { profile: staging, region: europe }\n",
+            expected: "breakglass.yaml:2:40: drills.staging.region: expected an AWS region such as us-east-1, found \"europe\""),
+        Case(name: "a staging deny_user is an IAM name", yaml: "drills:\n  staging: { profile: staging, deny_user: \"alice smith\" }\n",
+            expected: "breakglass.yaml:2:43: drills.staging.deny_user: expected an IAM user name (letters, digits and +=,.@_-, up to 64), found \"alice smith\""),
+        Case(name: "a misspelt staging key", yaml: "drills:\n  staging: { proflie: staging }\n",
+            expected: "breakglass.yaml:2:14: drills.staging: unknown key `proflie`; did you mean `profile`?"),
         Case(name: "a list at the top", yaml: "- aws\n- contacts\n",
             expected: "breakglass.yaml:1:1: expected a mapping of sections (aws, contacts, escalation, ...), found a list"),
         Case(name: "two documents", yaml: "aws: {}\n---\ncontacts: {}\n",
@@ -191,7 +201,7 @@ struct ConfigErrorTests {
             "breakglass.yaml:7:13: escalation.default.repeat: expected a whole number of at least 0, found -1",
             "breakglass.yaml:10:15: response[0].severity: expected a whole number from 1 to 5, found 9",
             "breakglass.yaml:11:17: response[0].escalation: unknown escalation plan `nope`; `escalation` defines `default`",
-            "breakglass.yaml:12:1: unknown key `colour`; expected one of: aws, contacts, escalation, response, access, audit, runbooks, console",
+            "breakglass.yaml:12:1: unknown key `colour`; expected one of: aws, contacts, escalation, response, access, audit, runbooks, console, drills",
         ])
     }
 
@@ -281,6 +291,25 @@ struct ConfigLoadingTests {
     }
 
     /// The overview in docs/CONFIG.md is a working file too.
+    @Test func aStagingAccountReadsIntoItsFields() throws {
+        let config = try ConfigLoader.parse(
+            "drills:\n  staging: { profile: staging-ops, account: \"210987654321\", region: eu-west-1, deny_user: oncall-alice }\n", file: "b.yaml")
+        let staging = try #require(config.drills.staging)
+        #expect(staging.profile.value == "staging-ops")
+        #expect(staging.account == "210987654321")
+        #expect(staging.region == "eu-west-1")
+        #expect(staging.denyUser == "oncall-alice")
+        #expect(try ConfigLoader.parse("drills: {}\n", file: "b.yaml").drills.staging == nil)
+    }
+
+    /// docs/schemas/config.schema.json, which editors check the file with, has the loader's sections.
+    @Test func theSchemaHasEveryTopLevelKey() throws {
+        let data = try Data(contentsOf: repositoryRoot.appendingPathComponent("docs/schemas/config.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let properties = try #require(schema["properties"] as? [String: Any])
+        #expect(Set(properties.keys) == Set(BreakglassConfig.topLevelKeys))
+    }
+
     @Test func theOverviewInTheDocsLoads() throws {
         let doc = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/CONFIG.md"), encoding: .utf8)
         let start = try #require(doc.range(of: "## The sections\n\n```yaml\n"))

@@ -22,12 +22,13 @@ public struct BreakglassConfig: Sendable, Hashable {
     /// see `runbookFolders(home:)`).
     public var runbooks: [Located<String>] = []
     public var console = ConsoleSettings()
+    public var drills = DrillSettings()
 
     public init(file: String? = nil) { self.file = file }
 
     /// The top-level keys the loader accepts, in the order docs/CONFIG.md describes them. The JSON
     /// schema's top-level properties are tested against this list.
-    public static let topLevelKeys = ["aws", "contacts", "escalation", "response", "access", "audit", "runbooks", "console"]
+    public static let topLevelKeys = ["aws", "contacts", "escalation", "response", "access", "audit", "runbooks", "console", "drills"]
 
     public func contact(_ id: String) -> Contact? { contacts.first { $0.id == id } }
     public func plan(_ id: String) -> EscalationPlan? { escalation.first { $0.id == id } }
@@ -301,6 +302,35 @@ public struct CloudWatchLogsAudit: Sendable, Hashable {
 }
 
 // MARK: - console
+
+/// `drills`: where a drill may break things other than the local sandbox.
+public struct DrillSettings: Sendable, Hashable {
+    /// `drills.staging`: the staging account `drill start --staging` breaks on purpose.
+    public var staging: StagingAccount?
+
+    public init(staging: StagingAccount? = nil) { self.staging = staging }
+}
+
+/// A staging account named in the config for drills. Its faults are real AWS calls there, so
+/// `drill start --staging` confirms the account first (typed), and refuses when the profile answers
+/// for another account than `account`.
+public struct StagingAccount: Sendable, Hashable {
+    /// The shared-config profile whose credentials (and `endpoint_url`, if any) reach the account.
+    public var profile: Located<String>
+    /// The 12-digit account id the profile must resolve to; nil: whatever it resolves to, confirmed by typing it.
+    public var account: String?
+    /// The region the scenario's resources are in there; nil: the scenario's region.
+    public var region: String?
+    /// The IAM user in that account whose normal access `--deny-normal-access` takes away for the drill.
+    public var denyUser: String?
+
+    public init(profile: Located<String>, account: String? = nil, region: String? = nil, denyUser: String? = nil) {
+        self.profile = profile
+        self.account = account
+        self.region = region
+        self.denyUser = denyUser
+    }
+}
 
 public struct ConsoleSettings: Sendable, Hashable {
     /// A theme name (built in, or a file in themes/); checked by the console.

@@ -74,6 +74,7 @@ public enum ConfigLoader {
                 config.runbooks = v.oneOrMany(what: "a folder or a list of folders")?.compactMap { f in f.string().map { f.located($0) } } ?? []
             }
             if let v = top["console"] { readConsole(v) }
+            if let v = top["drills"] { readDrills(v) }
         }
 
         // MARK: aws
@@ -357,6 +358,35 @@ public enum ConfigLoader {
                     config.console.keys.append(KeyBinding(action: entry.locatedKey, keys: keys))
                 }
             }
+        }
+
+        // MARK: drills
+
+        mutating func readDrills(_ v: YAMLValue) {
+            guard let m = v.mapping(allowed: ["staging"]) else { return }
+            guard let staging = m["staging"], let s = staging.mapping(allowed: ["profile", "account", "region", "deny_user"]) else { return }
+            guard let p = s["profile"] else {
+                if !s.reportedAsMisspelled("profile") {
+                    staging.error("name the staging account's AWS profile with `profile:` (drills.staging.profile)")
+                }
+                return
+            }
+            guard let profile = p.string() else { return }
+            if profile.isEmpty || profile.contains(where: { $0.isWhitespace || $0 == "[" || $0 == "]" }) {
+                p.expected("a profile name from the AWS config file, such as staging")
+                return
+            }
+            var account = StagingAccount(profile: p.located(profile))
+            if let a = s["account"], let text = a.string() {
+                if text.count == 12, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) { account.account = text }
+                else { a.expected("a 12-digit AWS account id, quoted, such as \"123456789012\"") }
+            }
+            if let r = s["region"] { account.region = region(r) }
+            if let u = s["deny_user"], let user = u.string() {
+                if ConfigValues.isIAMName(user) { account.denyUser = user }
+                else { u.expected("an IAM user name (letters, digits and +=,.@_-, up to 64)") }
+            }
+            config.drills.staging = account
         }
 
         // MARK: references

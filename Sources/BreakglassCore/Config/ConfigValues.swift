@@ -41,6 +41,11 @@ public enum ConfigValues {
 
     /// An id for a contact, plan, role, runbook or step: a letter or digit, then letters, digits,
     /// `-` and `_`. No dots, so `{{steps.ID.field}}` stays unambiguous.
+    /// An IAM user or role name: 1–64 of letters, digits and `+=,.@_-`.
+    public static func isIAMName(_ s: String) -> Bool {
+        s.wholeMatch(of: /[A-Za-z0-9+=,.@_-]{1,64}/) != nil
+    }
+
     public static func isIdentifier(_ s: String) -> Bool {
         s.wholeMatch(of: /[A-Za-z0-9][A-Za-z0-9_-]*/) != nil
     }
