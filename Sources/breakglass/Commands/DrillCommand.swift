@@ -10,12 +10,14 @@ struct DrillCommand: ParsableCommand {
         abstract: "Break a sandbox on purpose, watch the time to recovery, and report it.",
         discussion: """
             breakglass drill start holiday-sale --target 15m     (the facilitator; the participant then works in `breakglass --sandbox`)
+            breakglass drill start holiday-sale --staging        (the same on the staging account the config names, after typing its id)
             breakglass drill watch                               (the facilitator, in a second session: live, `n` adds a note)
             breakglass drill stop                                (ends it, restores access, takes the sandbox down)
             breakglass drill report                              (Markdown and HTML with a timeline)
             breakglass drill history                             (the trend across drills)
             """,
-        subcommands: [DrillStartCommand.self, DrillWatchCommand.self, DrillStopCommand.self, DrillReportCommand.self, DrillHistoryCommand.self])
+        subcommands: [DrillStartCommand.self, DrillWatchCommand.self, DrillStopCommand.self, DrillReportCommand.self, DrillHistoryCommand.self,
+                      DrillEngineCommand.self])
 }
 
 /// Where drills live: the drill records in the operator's own state (not the sandbox's, which a new
@@ -59,6 +61,13 @@ struct DrillPlace: Sendable {
     func evidence(_ drill: Drill) -> (entries: [AuditEntry], signals: DrillSignals) {
         let sandboxDB: String
         let signals: DrillSignals
+        if StagingDrill.read(folder(drill.id)) != nil {
+            // On staging the participant works in the operator's own state; the engine's status is
+            // in the drill's folder, running or stopped.
+            let status = SandboxEngineStatus.read(StagingDrill.paths(folder(drill.id)))
+            let entries = (try? AuditLog(store: store).entries()) ?? []
+            return (entries, DrillSignals(alarmedAt: status?.alarmedAt ?? [:], recoveredAt: status?.recoveredAt))
+        }
         if drill.status == .running {
             let paths = SandboxPaths(state: state)
             sandboxDB = paths.store
@@ -82,7 +91,7 @@ struct DrillPlace: Sendable {
         let participantSide = entries.filter { !($0.draft.context.drill == drill.auditID && $0.draft.kind.hasPrefix("aws.")) }
         var timeline = DrillTimeline.build(drill: drill, entries: participantSide, signals: signals, steps: steps, now: now)
         let end = min(drill.stoppedAt ?? now, now)
-        let engine = drill.status == .running ? SandboxPaths(state: state).engineLog : folder(drill.id) + "/engine.log"
+        let engine = drill.status == .running && StagingDrill.read(folder(drill.id)) == nil ? SandboxPaths(state: state).engineLog : folder(drill.id) + "/engine.log"
         let lines = (try? String(contentsOfFile: engine, encoding: .utf8))?.split(separator: "\n") ?? []
         for line in lines {
             guard let space = line.firstIndex(of: " "), let at = ISO8601.parse(String(line[..<space])), at >= drill.startedAt, at <= end else { continue }
@@ -151,15 +160,22 @@ enum DrillDenial {
     }
 
     static func deny(_ user: String, record: SandboxRecord, drill: Int64) async throws {
-        _ = try await client(record, drill: drill).call(
-            AWSCatalog.lookup(service: "iam", name: "PutUserPolicy"),
-            ["UserName": .string(user), "PolicyName": .string(policyName), "PolicyDocument": .string(policy)], region: record.region)
+        try await deny(user, client: client(record, drill: drill), region: record.region)
     }
 
     static func restore(_ user: String, record: SandboxRecord, drill: Int64) async throws {
-        _ = try await client(record, drill: drill).call(
-            AWSCatalog.lookup(service: "iam", name: "DeleteUserPolicy"), ["UserName": .string(user), "PolicyName": .string(policyName)],
-            region: record.region)
+        try await restore(user, client: client(record, drill: drill), region: record.region)
+    }
+
+    static func deny(_ user: String, client: AWSClient, region: String) async throws {
+        _ = try await client.call(
+            AWSCatalog.lookup(service: "iam", name: "PutUserPolicy"),
+            ["UserName": .string(user), "PolicyName": .string(policyName), "PolicyDocument": .string(policy)], region: region)
+    }
+
+    static func restore(_ user: String, client: AWSClient, region: String) async throws {
+        _ = try await client.call(
+            AWSCatalog.lookup(service: "iam", name: "DeleteUserPolicy"), ["UserName": .string(user), "PolicyName": .string(policyName)], region: region)
     }
 }
 
@@ -173,8 +189,13 @@ struct DrillStartCommand: AsyncParsableCommand {
     @Flag(help: "Deny the sandbox's on-call user everything but break-glass (sts:AssumeRole) for the drill; drill stop restores it.")
     var denyNormalAccess = false
     @Option(help: "How long to wait for the sandbox to come up.") var timeout = "120s"
+    @Flag(help: "Break the staging account the configuration names (drills.staging) instead of a local sandbox: real AWS calls, after its id is typed (docs/DRILLS.md).")
+    var staging = false
+    @Option(name: .customLong("confirm"), help: ArgumentHelp("With --staging and no terminal: the staging account's id, confirming the drill may break it.", valueName: "account"))
+    var confirmAccount: String?
     @OptionGroup var options: ScenarioOptions
     @OptionGroup var state: StoreOptions
+    @OptionGroup var config: ConfigOptions
 
     func validate() throws {
         guard let t = DurationSyntax.parse(target), t >= .seconds(10), t <= .seconds(86400) else {
@@ -183,12 +204,14 @@ struct DrillStartCommand: AsyncParsableCommand {
         if let p = participant, p.isEmpty || p.contains(where: { $0.isWhitespace || $0.isNewline }) {
             throw ValidationError("--participant: expected an OS user name")
         }
+        if confirmAccount != nil && !staging { throw ValidationError("--confirm goes with --staging") }
     }
 
     func run() async throws {
         guard let wait = DurationSyntax.parse(timeout) else { throw ValidationError("--timeout: expected a duration like 90s") }
         let goal = DurationSyntax.parse(target) ?? Drill.defaultTarget
         let (loaded, path) = try options.load(scenario)
+        if staging { return try await startStaging(loaded, path: path, goal: goal, wait: wait) }
         let place = try DrillPlace.open(state)
         defer { place.store.close() }
         let actor = AuditActor.current()
@@ -271,6 +294,7 @@ struct DrillStopCommand: AsyncParsableCommand {
         commandName: "stop", abstract: "End the running drill: keep its evidence, restore normal access, take the sandbox down.")
 
     @OptionGroup var state: StoreOptions
+    @OptionGroup var config: ConfigOptions
 
     func run() async throws {
         let place = try DrillPlace.open(state)
@@ -284,6 +308,7 @@ struct DrillStopCommand: AsyncParsableCommand {
         } catch {
             throw report(error)
         }
+        if let staging = StagingDrill.read(place.folder(running.id)) { return try await stopStaging(running, staging, place: place) }
         let paths = SandboxPaths()
         let record = SandboxRecord.read(paths)
         // Normal access first, while the sandbox still answers.
@@ -309,6 +334,35 @@ struct DrillStopCommand: AsyncParsableCommand {
         let timeline = place.timeline(stopped)
         print("drill \(stopped.id) stopped after \(DrillFormat.clock(stopped.stoppedAt.map { $0.timeIntervalSince(stopped.startedAt) } ?? 0)): \(timeline.clock.summary)")
         if record != nil { print("the sandbox is down; its evidence is kept in \(place.folder(stopped.id))") }
+        print("report:  breakglass drill report \(stopped.id)")
+    }
+}
+
+extension DrillStopCommand {
+    /// A staging drill: its engine stops (no more faults), the denied user gets their access back,
+    /// the clock stops. What the faults broke stays broken until someone mends it: the report and
+    /// the participant's runbooks say what was done.
+    func stopStaging(_ running: Drill, _ staging: StagingDrill, place: DrillPlace) async throws {
+        if let pid = staging.enginePID, DetachedProcess.isAlive(pid) { DetachedProcess.stop(pid) }
+        if let user = staging.deniedUser {
+            do {
+                let config = try self.config.load().config
+                let env = config.awsEnvironment(variables: ProcessInfo.processInfo.environment, commandLineProfile: staging.profile).0
+                let client = try await AWSClient.fromEnvironment(env, mfaCode: nil)
+                try await DrillDenial.restore(user, client: stagingJournaled(client, store: place.store, drill: running), region: staging.region)
+                var kept = staging
+                kept.deniedUser = nil
+                try? kept.write(place.folder(running.id))
+                print("restored \(user)'s normal access in staging account \(staging.account)")
+            } catch {
+                FileHandle.standardError.write(Data("breakglass: could not restore \(user)'s normal access in staging account \(staging.account): \(error)\n".utf8))
+            }
+        }
+        let stopped: Drill
+        do { stopped = try place.drills.stop(running.id, actor: AuditActor.current(), now: Date()) } catch { throw report(error) }
+        let timeline = place.timeline(stopped)
+        print("drill \(stopped.id) stopped after \(DrillFormat.clock(stopped.stoppedAt.map { $0.timeIntervalSince(stopped.startedAt) } ?? 0)): \(timeline.clock.summary)")
+        print("staging account \(staging.account): no more faults; what they changed stays as the participant left it")
         print("report:  breakglass drill report \(stopped.id)")
     }
 }

@@ -490,11 +490,14 @@ struct SandboxServeCommand: AsyncParsableCommand {
     /// One turn of the engine, cancelled when the supervisor is told to stop: `sandbox down` stops
     /// moto_server first, and a turn's reads would otherwise retry against it with backoff until the
     /// grace period runs out and the supervisor is killed before it cleans up.
-    static func turn(_ engine: SandboxEngine, elapsed: Duration, progress: @escaping @Sendable (SandboxEvent) -> Void) async -> [SandboxEvent] {
+    static func turn(
+        _ engine: SandboxEngine, elapsed: Duration, stop: @escaping @Sendable () -> Bool = { sandboxStop.load(ordering: .relaxed) },
+        progress: @escaping @Sendable (SandboxEvent) -> Void
+    ) async -> [SandboxEvent] {
         let work = Task { await engine.turn(elapsed: elapsed, progress: progress) }
         let watcher = Task {
             while !Task.isCancelled {
-                if sandboxStop.load(ordering: .relaxed) {
+                if stop() {
                     work.cancel()
                     return
                 }
