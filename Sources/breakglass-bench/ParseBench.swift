@@ -32,9 +32,13 @@ struct ParseBench: ParsableCommand {
             FileHandle.standardError.write(Data("breakglass-bench: the \(count)-alarm answer decoded to \(check.count) alarms\n".utf8))
             throw ExitCode(1)
         }
+        guard try AlarmFetcher.decodePage(body, region: "us-east-1").alarms == check else {
+            FileHandle.standardError.write(Data("breakglass-bench: AlarmFetcher.decodePage and AlarmPage over JSON.decode disagree on the answer\n".utf8))
+            throw ExitCode(1)
+        }
 
         var whole: [Double] = [], tree: [Double] = [], toAlarms: [Double] = [], free: [Double] = [], paged: [Double] = [], scan: [Double] = []
-        var foundation: [Double] = []
+        var foundation: [Double] = [], direct: [Double] = []
         var sink = 0
         for _ in 0..<(samples + 1) {  // the first round warms caches and is dropped
             whole.append(try Self.ms { sink &+= try Self.decode(body).count })
@@ -47,6 +51,7 @@ struct ParseBench: ParsableCommand {
                 for page in pages { all.append(contentsOf: try Self.decode(page)) }
                 sink &+= all.sorted(by: Alarm.triageOrder).count
             })
+            direct.append(try Self.ms { sink &+= try AlarmFetcher.decodePage(body, region: "us-east-1").alarms.count })
             scan.append(Self.ms { sink &+= Self.countQuotes(body) })
             foundation.append(try Self.ms { sink &+= (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?.count ?? 0 })
         }
@@ -54,7 +59,7 @@ struct ParseBench: ParsableCommand {
         let result = Result(
             alarms: count, bytes: body.count, pages: pages.count, samples: samples,
             whole: Stats(Array(whole.dropFirst())), tree: Stats(Array(tree.dropFirst())), toAlarms: Stats(Array(toAlarms.dropFirst())),
-            free: Stats(Array(free.dropFirst())),
+            free: Stats(Array(free.dropFirst())), direct: Stats(Array(direct.dropFirst())),
             paged: Stats(Array(paged.dropFirst())), scan: Stats(Array(scan.dropFirst())), foundation: Stats(Array(foundation.dropFirst())),
             python: botocore ? Self.python(body, samples: samples) : nil)
         print(output == "json" ? result.json() : result.table())
@@ -136,6 +141,8 @@ struct ParseBench: ParsableCommand {
         var toAlarms: Stats
         /// Letting the value tree go (the decode above includes it: the tree is a temporary).
         var free: Stats
+        /// `AlarmFetcher.decodePage`: bytes straight into alarms, no value tree.
+        var direct: Stats
         /// The same alarms as `breakglass alarms` gets them: 100-alarm pages, each decoded, then all
         /// sorted into triage order.
         var paged: Stats
@@ -148,7 +155,7 @@ struct ParseBench: ParsableCommand {
         func json() -> String {
             var object: [String: Any] = [
                 "benchmark": "parse", "build": benchBuild, "alarms": alarms, "bytes": bytes, "pages": pages, "samples": samples,
-                "decode_ms": whole.json, "json_tree_ms": tree.json, "tree_to_alarms_ms": toAlarms.json, "free_tree_ms": free.json, "pages_sorted_ms": paged.json,
+                "decode_ms": whole.json, "json_tree_ms": tree.json, "tree_to_alarms_ms": toAlarms.json, "free_tree_ms": free.json, "direct_decode_ms": direct.json, "pages_sorted_ms": paged.json,
                 "us_per_alarm": rounded(microsPerAlarm, 3), "mb_per_s": rounded(Double(bytes) / 1e3 / whole.median, 1),
                 "scan_bytes_ms": scan.json, "foundation_jsonserialization_ms": foundation.json,
                 "xml": "not measured: AlarmFetcher reads DescribeAlarms through awsJson only",
@@ -169,6 +176,7 @@ struct ParseBench: ParsableCommand {
                 ["  bytes to the JSON value tree", tree.text(2) + " ms", ""],
                 ["  value tree to alarms", toAlarms.text(2) + " ms", ""],
                 ["  freeing the value tree", free.text(2) + " ms", ""],
+                ["AlarmFetcher.decodePage: bytes straight into alarms, no tree", direct.text(2) + " ms", String(format: "%.2f µs per alarm", direct.median * 1000 / Double(alarms))],
                 ["the same as \(pages) pages of 100, then sorted into triage order", paged.text(2) + " ms", ""],
                 ["floor: one pass over every byte", scan.text(2) + " ms", ""],
                 ["Foundation's JSONSerialization, tree only", foundation.text(2) + " ms", ""],
