@@ -74,9 +74,10 @@ public enum JSON {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                // Control characters, DEL and the line separators are escaped so that JSON output is
-                // safe to print to a terminal and to embed in JavaScript.
-                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
+                // Control characters (C0, DEL and C1, whose U+009B a terminal may take for CSI), the
+                // bidirectional controls and the line separators are escaped, so that JSON output is
+                // safe to print to a terminal and to embed in JavaScript (docs/FUZZING.md).
+                if InertText.isControl(u) || u.value == 0x2028 || u.value == 0x2029 {
                     let v = Int(u.value)
                     out += "\\u"
                     for shift in [12, 8, 4, 0] { out.append(hex[(v >> shift) & 0xF]) }

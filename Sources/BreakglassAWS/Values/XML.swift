@@ -73,7 +73,8 @@ public enum XML {
         let bytes: [UInt8]
         var pos = 0
 
-        func error(_ reason: String) -> DecodeError { DecodeError(offset: pos, reason: reason) }
+        /// Reasons quote names and entities from the input; their controls are written inertly.
+        func error(_ reason: String) -> DecodeError { DecodeError(offset: pos, reason: InertText.quoting(reason)) }
 
         func peek(_ s: String) -> Bool {
             let u = Array(s.utf8)

@@ -1,3 +1,5 @@
+import BreakglassAWS
+
 /// Where something was written: a file, a 1-based line and a 1-based column. Columns count Unicode
 /// scalars, as libyaml does. Line 0 means the file as a whole (it could not be read, for example).
 public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -103,8 +105,11 @@ public struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
     public var line: Int { location.line }
     public var column: Int { location.column }
 
+    /// Controls a terminal would act on (C0 but tab, DEL, C1 and the bidirectional controls) are
+    /// written as `\u{1B}`: messages quote what they found, and what they found may be hostile. A
+    /// field key with such characters is quoted the same way (docs/FUZZING.md).
     public var description: String {
-        field.isRoot ? "\(location): \(message)" : "\(location): \(field): \(message)"
+        InertText.quoting(field.isRoot ? "\(location): \(message)" : "\(location): \(field): \(message)")
     }
 }
 
