@@ -57,10 +57,17 @@ public struct YAMLDocument {
         case .success(let b): bytes = b
         case .failure(let why): throw SourceErrors(SourceError("cannot read the file: \(why)", at: .file(name)))
         }
+        return try parse(try text(of: bytes, file: name), file: name)
+    }
+
+    /// A file's bytes as text, or the error for a file that is not UTF-8, at the first byte that is
+    /// not. What `read(path:)` does between reading a file and parsing it; public for the fuzz targets
+    /// (docs/FUZZING.md), which feed the loaders bytes rather than files.
+    public static func text(of bytes: [UInt8], file name: String) throws(SourceErrors) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw SourceErrors(SourceError("the file is not UTF-8 text (it has a byte sequence that is not UTF-8 here)", at: YAMLSyntax.firstInvalidUTF8(bytes, file: name)))
         }
-        return try parse(text, file: name)
+        return text
     }
 
     /// Every problem recorded so far, in file order.
