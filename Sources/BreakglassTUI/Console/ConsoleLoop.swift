@@ -189,8 +189,6 @@ final class ConsoleLoop {
     let dependencies: ConsoleDependencies
     private let takeSignals: () -> TerminalRestore.Pending
     private var refreshTask: Task<Void, Never>?
-    /// Whether the code only start-up and the first load used has been let go (see `dropUnusedCode`).
-    private var droppedFirstLoadCode = false
     /// Page polls and acknowledgements, one at a time, off the loop's thread. Screens run their
     /// disk work here too (one queue: SQLite work is short, and order is kept).
     let diskQueue = DispatchQueue(label: "breakglass.console.pages")
@@ -215,9 +213,6 @@ final class ConsoleLoop {
             inbox.abandon()
         }
         if let code = step([resizeEvent()] + accessStartEvents() + [.tick]) { return code }
-        // Start-up is over (options, configuration, credentials, the state file, terminfo, the first
-        // frame): its code is let go, and what the loop runs from now on is mapped again as it runs.
-        FreedMemory.dropUnusedCode()
         while true {
             let inputClosed = waitForWork()
             let signals = takeSignals()
@@ -236,12 +231,6 @@ final class ConsoleLoop {
                 // The answer's array goes with the events; the old list went when it was applied.
                 events = []
                 FreedMemory.release()
-                if !droppedFirstLoadCode {
-                    // Once more after the first list: what only the first request ran (the HTTP
-                    // library's and the credentials' set-up) goes too.
-                    droppedFirstLoadCode = true
-                    FreedMemory.dropUnusedCode()
-                }
             }
         }
     }
