@@ -204,6 +204,33 @@ public final class AWSClient: Sendable {
         }, requestID: \.requestID)
     }
 
+    /// Calls a read-only awsJson operation and hands the answer's body, undecoded (no bytes when the
+    /// answer had none), and its request id to `decode`: for answers too large to be worth a value
+    /// tree, such as DescribeAlarms pages. Limited, journaled, retried and timed as `json` is, and
+    /// `decode`'s errors are retried as `json`'s decoding errors are. A write is refused: it goes
+    /// through `json`, which decides what its outcome is.
+    public func jsonBody<T: Sendable>(
+        _ service: AWSService, _ operation: String, _ input: AWSValue = .object([:]), region: String,
+        decode: ([UInt8], _ requestID: String?) throws(AWSError) -> T
+    ) async throws(AWSError) -> T {
+        guard case .awsJSON(let version, let prefix) = service.wireProtocol else {
+            throw .configuration("\(service.name) does not speak awsJson")
+        }
+        guard !Self.isMutating(service: service, operation: operation, declared: false) else {
+            throw .configuration("\(service.signingName).\(operation) changes something: send it with json(_:_:_:region:mutating:)")
+        }
+        let name = "\(service.signingName).\(operation)"
+        let body = Array(JSON.encode(input).utf8)
+        let headers = [HTTPHeader("Content-Type", "application/x-amz-json-\(version)"), HTTPHeader("X-Amz-Target", "\(prefix).\(operation)")]
+        return try await journaling(service, operation, region: region, input: input, mutating: false, { () async throws(AWSError) -> T in
+        try await withRetries(operation: name, mutating: false) { () async throws(AWSError) -> T in
+            let response = try await self.send(service, operationName: name, region: region, body: body, headers: headers)
+            guard (200..<300).contains(response.status) else { throw .service(Self.decodeError(response, operation: name)) }
+            return try decode(response.body, response.requestID)
+        }
+        }, requestID: { _ in nil })
+    }
+
     /// Calls a query-protocol operation. `parameters` are already flattened (`Filters.member.1.Name`).
     /// Pass `mutating: true` for any call that changes state.
     public func query(

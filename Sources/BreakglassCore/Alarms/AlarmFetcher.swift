@@ -50,10 +50,9 @@ public struct AlarmFetcher: Sendable {
         var token: String?
         var seen: Set<String> = []
         for _ in 0..<maxPages {
-            let answer = try await client.json(.cloudwatch, "DescribeAlarms", Self.request(state: state, nextToken: token), region: region)
-            let page: AlarmPage
-            do { page = try AlarmPage(answer.value, region: region) } catch {
-                throw .malformedResponse(operation: "monitoring.DescribeAlarms", status: 200, requestID: answer.requestID, reason: error.description)
+            // Each page is decoded from its bytes straight into alarms, without a JSON tree.
+            let page = try await client.jsonBody(.cloudwatch, "DescribeAlarms", Self.request(state: state, nextToken: token), region: region) {
+                (body, requestID) throws(AWSError) in try Self.decodePage(body, region: region, requestID: requestID)
             }
             alarms.append(contentsOf: page.alarms)
             guard let next = page.nextToken, !next.isEmpty, seen.insert(next).inserted else { break }
