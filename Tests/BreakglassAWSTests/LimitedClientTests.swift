@@ -52,6 +52,13 @@ import Testing
         let text = AWSError.refused("ec2.TerminateInstances is outside \(Self.reason), which allows only sqs.PurgeQueue; not sent").description
         #expect(text == "refused: ec2.TerminateInstances is outside the break-glass grant of app-break-glass for runbook sqs-flush, which allows only sqs.PurgeQueue; not sent")
         #expect(MutationOutcome.from(.refused("x")) == .notSent(detail: "x"))
+        // A 4xx answer is a refusal; a 5xx one may come after AWS acted: unknown, to be verified.
+        let refused = ServiceError(operation: "ecs.UpdateService", code: "AccessDeniedException", message: "no", status: 400, requestID: "r-1")
+        #expect(MutationOutcome.from(.service(refused)) == .failed(code: "AccessDeniedException", message: "no", requestID: "r-1"))
+        for (status, code) in [(500, "InternalFailure"), (503, "ServiceUnavailable")] {
+            let failing = ServiceError(operation: "ecs.UpdateService", code: code, message: "boom", status: status, requestID: "r-2")
+            #expect(MutationOutcome.from(.service(failing)).word == "unknown", "\(status)")
+        }
         #expect(RetryPolicy.classify(.refused("x")) == .permanent)
     }
 

@@ -61,9 +61,13 @@ public enum MutationOutcome: Sendable, Equatable {
         }
     }
 
-    /// What the client's error says about the call's effect.
+    /// What the client's error says about the call's effect. An error answer in the 5xx range is
+    /// unknown, not failed: AWS can fail after acting (InternalFailure, ServiceUnavailable), so the
+    /// write may have landed and must be verified, never sent again on the strength of the error.
     public static func from(_ error: AWSError) -> MutationOutcome {
         switch error {
+        case .service(let e) where e.status >= 500:
+            return .unknown(detail: "AWS answered HTTP \(e.status) \(e.code): \(e.message) (request id \(e.requestID ?? "none")); it may have acted before it failed")
         case .service(let e): return .failed(code: e.code, message: e.message, requestID: e.requestID)
         case .outcomeUnknown(let o): return .unknown(detail: o.description)
         case .transport(let t):
