@@ -208,7 +208,7 @@ public final class RunbookDriver: Sendable {
 
                 case .decide(let i, let verification):
                     guard let choice = await interaction.decide(i, verification) else {
-                        let seen = verification.map { " A read shows: \($0.detail)." } ?? ""
+                        let seen = verification.map { " A read shows: \($0.detail)" + ($0.detail.hasSuffix(".") ? "" : ".") } ?? ""
                         return try wait(
                             &run,
                             "step \(i + 1)'s outcome is unknown and it is never sent again by itself.\(seen) Check, then resume with --mark-done or --resend")
