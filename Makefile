@@ -8,7 +8,7 @@ SWIFT ?= swift
 export PATH := $(CURDIR)/.build-venv/bin:$(PATH)
 TEST_RUN_DIR := $(CURDIR)/.build/test-run
 
-.PHONY: demo test build deps bench stress clean
+.PHONY: demo test build deps bench stress fuzz clean
 
 deps:
 	@scripts/bootstrap.sh
@@ -56,15 +56,19 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker 
 bench: build
 	$(SWIFT) build $(RELEASE_FLAGS) --product breakglass-bench
 	$(SWIFT) build $(RELEASE_FLAGS) --product breakglass
-	.build/release/breakglass-bench sign
 	@dir=$$(mktemp -d) && install -m 755 .build/release/breakglass .build/release/breakglass-bench "$$dir" && \
-	  "$$dir/breakglass-bench" console --breakglass "$$dir/breakglass"; status=$$?; rm -rf "$$dir"; exit $$status
+	  "$$dir/breakglass-bench" all --breakglass "$$dir/breakglass"; status=$$?; rm -rf "$$dir"; exit $$status
 
 # Not part of `make test`: kills the console, the watch daemon and runbook runs with SIGKILL at least
 # 200 times and checks the state, the audit chain and that no finished step is sent again
 # (docs/STRESS.md; ~15 minutes here). STRESS_ITERATIONS=N for more or fewer.
 stress: deps
 	@scripts/stress.sh
+
+# Not part of `make test` (which replays the corpus): libFuzzer on each parser for FUZZ_SECONDS
+# (default 60) in its own scratch path, .build-fuzz (docs/FUZZING.md).
+fuzz: deps
+	@scripts/fuzz.sh
 
 clean:
 	rm -rf .build .build-venv

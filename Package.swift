@@ -62,12 +62,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Fuzz targets (docs/FUZZING.md): plain functions the tests replay the corpus through, and a
+        // driver that scripts/fuzz.sh builds with libFuzzer in its own scratch path.
+        .target(name: "BreakglassFuzz", dependencies: ["BreakglassCore", "BreakglassAWS"]),
+        .executableTarget(name: "breakglass-fuzz", dependencies: ["BreakglassFuzz"]),
+
         .testTarget(
             name: "BreakglassAWSTests", dependencies: ["BreakglassAWS", "BreakglassTestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "BreakglassCoreTests",
-            dependencies: ["BreakglassCore", "BreakglassTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["BreakglassCore", "BreakglassTestSupport", "BreakglassFuzz", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "BreakglassTUITests", dependencies: ["BreakglassTUI", "BreakglassTestSupport"],
             exclude: ["__Snapshots__"]),
