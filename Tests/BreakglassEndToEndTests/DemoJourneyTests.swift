@@ -59,7 +59,7 @@ struct DemoJourneyTests {
             // The tour comes first; Esc ends it.
             _ = try tmux.waitFor("Tour", timeout: 60)
             try tmux.sendKeys("Escape")
-            let screen = try tmux.waitUntil(timeout: 60, what: "a page of the escalating incident (run \(run))") { s in
+            let screen = try tmux.waitUntil(timeout: 120, what: "a page of the escalating incident (run \(run))") { s in
                 s.contains("PAGE") && s.contains("stage 1") && s.contains("prod-db-cpu") && s.contains("2 Incidents (1)")
             }
             #expect(screen.contains("oncall @ sandbox 127.0.0.1:"), "the console runs as the scenario's on-call user:\n\(screen)")
