@@ -35,6 +35,25 @@ import Testing
         #expect(JSON.encode("a\u{1B}[2Jb\u{7F}\u{2028}") == #""a\u001b[2Jb\u007f\u2028""#)
     }
 
+    /// Strings with nothing to escape are appended whole; the rest go scalar by scalar. Both ways
+    /// give the same JSON: text near the escaped ranges (é, £, …, ‘) passes as it is, C1 and bidi
+    /// controls are escaped, and every string reads back unchanged.
+    @Test func plainStringsAndEscapedOnesEncodeAlike() throws {
+        let table: [(String, String)] = [
+            ("prod-db-cpu", #""prod-db-cpu""#),
+            ("arn:aws:cloudwatch:us-east-1:111122223333:alarm:x", #""arn:aws:cloudwatch:us-east-1:111122223333:alarm:x""#),
+            ("café £5 … ‘q’ 日本", #""café £5 … ‘q’ 日本""#),
+            ("a\u{9B}31m", #""a\u009b31m""#),
+            ("\u{202E}evil\u{2066}", #""\u202eevil\u2066""#),
+            ("say \"hi\" \\ ok", #""say \"hi\" \\ ok""#),
+            ("", #""""#),
+        ]
+        for (text, json) in table {
+            #expect(JSON.encode(.string(text)) == json, "\(text)")
+            #expect(try JSON.decode(JSON.encode(.string(text))) == .string(text), "\(text)")
+        }
+    }
+
     @Test func pathLookups() throws {
         let v = try JSON.decode(#"{"DBClusters":[{"Status":"available","Tags":{"odd key":"v"}}]}"#)
         #expect(v.value(at: try AWSPath("DBClusters[0].Status")) == "available")

@@ -64,6 +64,15 @@ public enum JSON {
 
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        // Most strings (names, ARNs, timestamps) need no escape at all: they are appended whole.
+        // A byte that may begin something to escape sends the string down the scalar-by-scalar
+        // path: below 0x20, `"`, `\`, DEL, 0xC2 (U+0080–U+00BF, the C1 controls among them) and
+        // 0xE2 (U+2000–U+2FFF: the bidirectional controls and the line separators among them).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""
