@@ -1,21 +1,10 @@
+import BreakglassCore
 /// Seeded mutations of corpus inputs, for the property tests `make test` runs (docs/FUZZING.md):
 /// truncations, bit flips, byte inserts and deletes, dictionary tokens and copied ranges, as libFuzzer
 /// would make them, but deterministic, so a failure reproduces from its seed.
 public struct FuzzMutator {
-    /// SplitMix64: small, fast and good enough to choose mutations.
-    public struct Random {
-        var state: UInt64
-        public init(seed: UInt64) { state = seed }
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// A number in 0..<n; 0 when n is 0.
-        public mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
+    /// SplitMix64 (BreakglassCore): small, fast and good enough to choose mutations.
+    public typealias Random = SplitMix64
 
     public var random: Random
     /// Tokens to insert (the entries of the target's libFuzzer dictionary).

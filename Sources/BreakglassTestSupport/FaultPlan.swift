@@ -1,3 +1,4 @@
+import BreakglassCore
 import Foundation
 
 /// What `TCPProxy` in `.faults` mode can do to a request instead of relaying it faithfully.
@@ -56,35 +57,18 @@ public struct FaultPlan: Sendable, Equatable {
     }
 }
 
-/// SplitMix64: a small, fast, seedable generator (the same numbers on every platform); `FaultChooser`'s.
-struct FaultRandom: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A double in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 /// The pure choice behind `.faults` mode: for each request, nil (relay it faithfully) or a fault.
 public struct FaultChooser: Sendable {
     public let plan: FaultPlan
-    var rng: FaultRandom
+    var rng: SplitMix64
     /// The kinds with their weights, in `InjectedFault.allCases` order (a dictionary's order is not stable).
     let table: [(InjectedFault, Int)]
     let total: Int
 
     public init(_ plan: FaultPlan) {
         self.plan = plan
-        rng = FaultRandom(seed: plan.seed)
+        rng = SplitMix64(seed: plan.seed)
         table = InjectedFault.allCases.compactMap { kind in plan.weights[kind].map { (kind, $0) } }
         total = table.reduce(0) { $0 + $1.1 }
     }

@@ -1,20 +1,6 @@
+import BreakglassCore
 import Foundation
 
-/// SplitMix64: a small, fast, seedable generator, so a seed names one schedule on every machine
-/// (Swift's SystemRandomNumberGenerator cannot be seeded).
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// What an iteration kills.
 enum Victim: String, CaseIterable, Sendable {
@@ -62,7 +48,7 @@ enum StressPlan {
     /// The first `iterations` entries of the seed's schedule. Every entry draws the same number of
     /// values from the generator, so a longer schedule of the same seed starts with a shorter one.
     static func make(seed: UInt64, iterations: Int) -> [PlannedKill] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var plan: [PlannedKill] = []
         let total = weights.reduce(0) { $0 + $1.1 }
         var killsOfPending = 0  // how many times the pending (killed, unresumed) run was killed
@@ -100,7 +86,7 @@ enum StressPlan {
     /// `Enter`: once the run has finished, `n` opens the new-run form, and keys typed there must
     /// never start a run the harness did not plan.
     static func consoleKeys(seed: UInt64, count: Int = 40) -> [(key: String, pauseMilliseconds: Int)] {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let keys = ["n", "y", "n", "y", "y", "n", "j", "k", "R"]
         return (0..<count).map { _ in
             (keys[Int(rng.next() % UInt64(keys.count))], 60 + Int(rng.next() % 240))

@@ -338,7 +338,7 @@ final class StressRig {
             ["watch", "--interval", "1", "--lease", "2s", "--page-retry", "200ms", "--config", config, "--state", db], environment: environment)
         // Alarms go through incidents' lives while the daemon watches: one alarm fires (an incident
         // opens and pages), then all go OK (it resolves on its own), then another fires.
-        var rng = SeededGenerator(seed: k.keySeed)
+        var rng = SplitMix64(seed: k.keySeed)
         let deadline = Date().addingTimeInterval(Double(k.delayMilliseconds) / 1000)
         var flips = 0
         var firing = rng.next() % 2 == 0

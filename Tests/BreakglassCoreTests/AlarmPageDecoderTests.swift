@@ -183,7 +183,7 @@ import Testing
     @Test func agreesWithTheTreeDecoderOnDamagedPages() {
         let base = Array(#"{"MetricAlarms":[{"AlarmName":"a-\u00e9","AlarmArn":"arn:a","StateValue":"ALARM","StateReason":"r \"q\"","StateUpdatedTimestamp":1.5e9,"Namespace":"AWS/EC2","MetricName":"CPU","Dimensions":[{"Name":"InstanceId","Value":"i-1"}],"Statistic":"Average","Period":60,"Threshold":-0.5,"ComparisonOperator":"LessThanThreshold","EvaluationPeriods":3,"DatapointsToAlarm":2,"OKActions":[],"ActionsEnabled":true,"Unit":null}],"CompositeAlarms":[{"AlarmName":"c","StateValue":"OK","AlarmRule":"ALARM(a)"}],"NextToken":"n"}"#.utf8)
         #expect(Self.same(Self.direct(String(decoding: base, as: UTF8.self)), Self.viaTree(String(decoding: base, as: UTF8.self))))
-        var rng = PageDamage(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let alphabet = Array(#"{}[]",:\ u0e9-."#.utf8) + [0x0A, 0x01, 0xC3]
         var disagreements: [String] = []
         for _ in 0..<1_000 {
@@ -223,18 +223,5 @@ import Testing
         let page = try AlarmFetcher.decodePage(Array(body.utf8), region: Self.region)
         #expect(page.alarms.count == 500)
         #expect(Self.same(.success(page), Self.viaTree(body)))
-    }
-}
-
-/// A small seeded generator, so the damaged pages are the same in every run.
-private struct PageDamage {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
