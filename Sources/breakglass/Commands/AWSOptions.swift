@@ -53,14 +53,7 @@ struct AWSOptions: ParsableArguments {
     /// any console takes the screen); otherwise none, and the resolver says how to give a code.
     var mfaCodeProvider: MFACodeProvider? {
         if let code = mfaCode { return { _ in code } }
-        guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else { return nil }
-        return { serial in
-            FileHandle.standardError.write(Data("MFA code for \(TerminalText.sanitize(serial)): ".utf8))
-            guard let line = readLine(strippingNewline: true) else {
-                throw AWSError.credentials("no MFA code entered for \(serial)")
-            }
-            return line.trimmingCharacters(in: .whitespaces)
-        }
+        return terminalMFAPrompt()
     }
 
     /// `--region` (repeatable), else the config's aws.regions, else AWS_REGION, AWS_DEFAULT_REGION and
@@ -71,6 +64,19 @@ struct AWSOptions: ParsableArguments {
         let configured = try loadConfig().aws.regions
         if !configured.isEmpty { return configured.filter { seen.insert($0).inserted } }
         return [try RegionResolver(environment: env).resolve()]
+    }
+}
+
+/// On a terminal, a prompt for the MFA code naming the device (on stderr, read from stdin);
+/// without one, nil, and the resolver says how to give a code.
+func terminalMFAPrompt() -> MFACodeProvider? {
+    guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else { return nil }
+    return { serial in
+        FileHandle.standardError.write(Data("MFA code for \(TerminalText.sanitize(serial)): ".utf8))
+        guard let line = readLine(strippingNewline: true) else {
+            throw AWSError.credentials("no MFA code entered for \(serial)")
+        }
+        return line.trimmingCharacters(in: .whitespaces)
     }
 }
 

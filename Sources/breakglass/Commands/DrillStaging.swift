@@ -62,7 +62,7 @@ extension DrillStartCommand {
         let client: AWSClient
         let identity: AWSValue
         do {
-            client = try await AWSClient.fromEnvironment(env, mfaCode: mfaPrompt)
+            client = try await AWSClient.fromEnvironment(env, mfaCode: terminalMFAPrompt())
             identity = try await client.call(AWSCatalog.lookup(service: "sts", name: "GetCallerIdentity"), [:], region: scenario.region).value
         } catch {
             throw report(error)
@@ -157,14 +157,6 @@ extension DrillStartCommand {
         }
     }
 
-    var mfaPrompt: MFACodeProvider? {
-        guard isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 else { return nil }
-        return { serial in
-            FileHandle.standardError.write(Data("MFA code for \(TerminalText.sanitize(serial)): ".utf8))
-            guard let line = readLine(strippingNewline: true) else { throw AWSError.credentials("no MFA code entered for \(serial)") }
-            return line.trimmingCharacters(in: .whitespaces)
-        }
-    }
 
     /// Starts `drill engine` detached with the staging credentials in its environment (never on
     /// disk) and waits for it to say it runs; its pid.
@@ -172,12 +164,9 @@ extension DrillStartCommand {
         drill: Drill, folder: String, credentials: AWSCredentials, profile: String, scenario: Scenario, path: String, baseline: [String: String],
         account: String, wait: Duration
     ) throws -> Int32 {
-        var env: [String: String] = [:]
-        let mine = ProcessInfo.processInfo.environment
-        for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "XDG_STATE_HOME", "TMPDIR", "AWS_CONFIG_FILE",
-                    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy"] {
-            env[key] = mine[key]
-        }
+        var env = detachedEnvironment(adding: [
+            "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", "NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy",
+        ])
         // The profile names the endpoint (endpoint_url) and region; the keys are the ones resolved here.
         env["AWS_PROFILE"] = profile
         env["AWS_ACCESS_KEY_ID"] = credentials.accessKeyID
@@ -258,26 +247,11 @@ struct DrillEngineCommand: AsyncParsableCommand {
         tell("ready")
         let start = ContinuousClock.now
         while !engineStop.load(ordering: .relaxed) {
-            let shared = Mutex(status)
-            _ = await SandboxServeCommand.turn(engine, elapsed: ContinuousClock.now - start, stop: { engineStop.load(ordering: .relaxed) }) { event in
-                let now = Date()
-                log?.write(Data("\(ISO8601.format(now)) \(event)\n".utf8))
-                shared.withLock { s in
-                    s.record([event], at: now)
-                    try? s.write(paths)
-                }
-            }
-            status = shared.withLock { $0 }
-            for _ in 0..<20 where !engineStop.load(ordering: .relaxed) {
-                try? await Task.sleep(for: .milliseconds(100))
-            }
+            status = await SandboxServeCommand.turnAndRest(
+                engine, elapsed: ContinuousClock.now - start, status: status, paths: paths, log: log, stop: { engineStop.load(ordering: .relaxed) })
         }
         log?.write(Data("\(ISO8601.format(Date())) the drill's engine stopped\n".utf8))
     }
 
-    func tell(_ line: String) {
-        guard let fd = readyFd, fd >= 0 else { return }
-        _ = (line + "\n").withCString { write(fd, $0, strlen($0)) }
-        close(fd)
-    }
+    func tell(_ line: String) { tellReady(readyFd, line) }
 }

@@ -158,9 +158,7 @@ func bringUpSandbox(_ loaded: Scenario, path: String, wait: Duration, profile: B
         rename(paths.store + suffix, previous)
     }
     FileHandle.standardError.write(Data("Starting the sandbox `\(loaded.id)` (moto_server on 127.0.0.1)…\n".utf8))
-    var env: [String: String] = [:]
-    let mine = ProcessInfo.processInfo.environment
-    for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "XDG_STATE_HOME", "TMPDIR"] { env[key] = mine[key] }
+    var env = detachedEnvironment()
     env["NO_PROXY"] = "127.0.0.1,localhost"
     let executable = AccessAgentLauncher.currentExecutable()
     let line: String
@@ -469,22 +467,31 @@ struct SandboxServeCommand: AsyncParsableCommand {
                 status.events.append("\(ISO8601.format(Date())) seeded again: the scenario starts over")
                 try? status.write(paths)
             }
-            // Each event is logged and the status written as it happens: a drill's watcher sees
-            // an alarm go red while the same turn is still filling a queue.
-            let shared = Mutex(status)
-            _ = await Self.turn(engine, elapsed: ContinuousClock.now - start) { event in
-                let now = Date()
-                log?.write(Data("\(ISO8601.format(now)) \(event)\n".utf8))
-                shared.withLock { s in
-                    s.record([event], at: now)
-                    try? s.write(paths)
-                }
-            }
-            status = shared.withLock { $0 }
-            for _ in 0..<20 where !sandboxStop.load(ordering: .relaxed) {
-                try? await Task.sleep(for: .milliseconds(100))
+            status = await Self.turnAndRest(engine, elapsed: ContinuousClock.now - start, status: status, paths: paths, log: log)
+        }
+    }
+
+    /// One turn of `engine`, then up to two seconds' rest (cut short by `stop`). Each event is
+    /// logged and the status written as it happens: a drill's watcher sees an alarm go red while
+    /// the same turn is still filling a queue. The status after the turn. The sandbox's supervisor
+    /// and a staging drill's engine both run on it.
+    static func turnAndRest(
+        _ engine: SandboxEngine, elapsed: Duration, status: SandboxEngineStatus, paths: SandboxPaths, log: FileHandle?,
+        stop: @escaping @Sendable () -> Bool = { sandboxStop.load(ordering: .relaxed) }
+    ) async -> SandboxEngineStatus {
+        let shared = Mutex(status)
+        _ = await turn(engine, elapsed: elapsed, stop: stop) { event in
+            let now = Date()
+            log?.write(Data("\(ISO8601.format(now)) \(event)\n".utf8))
+            shared.withLock { s in
+                s.record([event], at: now)
+                try? s.write(paths)
             }
         }
+        for _ in 0..<20 where !stop() {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return shared.withLock { $0 }
     }
 
     /// One turn of the engine, cancelled when the supervisor is told to stop: `sandbox down` stops
@@ -509,9 +516,22 @@ struct SandboxServeCommand: AsyncParsableCommand {
         return events
     }
 
-    func tell(_ line: String) {
-        guard let fd = readyFd, fd >= 0 else { return }
-        _ = (line + "\n").withCString { write(fd, $0, strlen($0)) }
-        close(fd)
-    }
+    func tell(_ line: String) { tellReady(readyFd, line) }
+}
+
+/// Writes a detached child's one line to its parent (`ready`, or `failed REASON`) on `fd`, and
+/// closes it: what `DetachedProcess.spawn` waits for.
+func tellReady(_ fd: Int32?, _ line: String) {
+    guard let fd, fd >= 0 else { return }
+    _ = (line + "\n").withCString { write(fd, $0, strlen($0)) }
+    close(fd)
+}
+
+/// The environment a detached child (the sandbox's supervisor, a staging drill's engine) gets from
+/// this process: the basics of a login and the state folder, plus `extra` names when set; nothing else.
+func detachedEnvironment(adding extra: [String] = []) -> [String: String] {
+    var env: [String: String] = [:]
+    let mine = ProcessInfo.processInfo.environment
+    for key in ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "USER", "LOGNAME", "XDG_STATE_HOME", "TMPDIR"] + extra { env[key] = mine[key] }
+    return env
 }
