@@ -1,5 +1,6 @@
 import BreakglassAWS
 import Foundation
+import Synchronization
 
 /// Lists CloudWatch alarms, metric and composite, across regions, following NextToken.
 public struct AlarmFetcher: Sendable {
@@ -10,55 +11,88 @@ public struct AlarmFetcher: Sendable {
     public init(client: AWSClient) { self.client = client }
 
     /// All alarms in `regions` (optionally only those in `state`), in triage order. Regions are
-    /// fetched concurrently; the first failure fails the whole list, naming its region.
-    public func list(regions: [String], state: AlarmState? = nil) async throws(AWSError) -> [Alarm] {
-        let result: Result<[Alarm], AWSError> = await withTaskGroup(of: Result<[Alarm], AWSError>.self) { group in
+    /// fetched concurrently; the first failure fails the whole list, naming its region. With
+    /// `reusing` (the list this one will replace), alarms and fields that are unchanged keep that
+    /// list's storage rather than a second copy.
+    ///
+    /// Every region's pages go into one list as they arrive, made room for once at the size of the
+    /// list it replaces: no list per region to join at the end, and no growing by doubling while
+    /// the list comes back to its size (with 10,000 alarms, ~5 MB of arrays a refresh used to hold
+    /// at once). The order pages arrive in does not matter: the triage order is total.
+    public func list(regions: [String], state: AlarmState? = nil, reusing previous: AlarmReuse = .none) async throws(AWSError) -> [Alarm] {
+        let collected = Collected(capacity: previous.count)
+        let failure: AWSError? = await withTaskGroup(of: AWSError?.self) { group in
             for region in regions {
                 group.addTask {
-                    do throws(AWSError) { return .success(try await listRegion(region, state: state)) } catch { return .failure(error) }
+                    do throws(AWSError) {
+                        try await forEachPage(region, state: state) { page in collected.append(page, reusing: previous) }
+                        return nil
+                    } catch { return error }
                 }
             }
-            var lists: [[Alarm]] = []
-            for await r in group {
-                switch r {
-                case .success(let alarms): lists.append(alarms)
-                case .failure(let e):
+            for await error in group {
+                if let error {
                     group.cancelAll()
-                    return .failure(e)
+                    return error
                 }
             }
-            return .success(lists.count == 1 ? lists[0] : Self.joined(lists))
+            return nil
         }
-        var all = try result.get()
+        if let failure { throw failure }
+        var all = collected.take()
         Alarm.sortIntoTriageOrder(&all)
         return all
     }
 
-    /// The regions' lists end to end in one array of exactly their size, each list let go once copied.
-    static func joined(_ lists: consuming [[Alarm]]) -> [Alarm] {
-        var all: [Alarm] = []
-        all.reserveCapacity(lists.reduce(0) { $0 + $1.count })
-        for i in lists.indices {
-            all.append(contentsOf: lists[i])
-            lists[i] = []
-        }
-        return all
+    /// The alarms of one region, in the order CloudWatch sends them.
+    public func listRegion(_ region: String, state: AlarmState?, reusing previous: AlarmReuse = .none) async throws(AWSError) -> [Alarm] {
+        let collected = Collected(capacity: 0)
+        try await forEachPage(region, state: state) { page in collected.append(page, reusing: previous) }
+        return collected.take()
     }
 
-    public func listRegion(_ region: String, state: AlarmState?) async throws(AWSError) -> [Alarm] {
-        var alarms: [Alarm] = []
+    /// Asks for every page of `region`'s alarms in turn, each decoded from its bytes straight into
+    /// alarms, without a JSON tree, and handed to `body` before the next is asked for.
+    private func forEachPage(_ region: String, state: AlarmState?, _ body: (AlarmPage) -> Void) async throws(AWSError) {
         var token: String?
         var seen: Set<String> = []
         for _ in 0..<maxPages {
-            // Each page is decoded from its bytes straight into alarms, without a JSON tree.
             let page = try await client.jsonBody(.cloudwatch, "DescribeAlarms", Self.request(state: state, nextToken: token), region: region) {
                 (body, requestID) throws(AWSError) in try Self.decodePage(body, region: region, requestID: requestID)
             }
-            alarms.append(contentsOf: page.alarms)
+            body(page)
             guard let next = page.nextToken, !next.isEmpty, seen.insert(next).inserted else { break }
             token = next
         }
-        return alarms
+    }
+
+    /// The alarms of a list being fetched, appended to by each region's task.
+    private final class Collected: Sendable {
+        private let alarms: Mutex<[Alarm]>
+
+        init(capacity: Int) {
+            var alarms: [Alarm] = []
+            alarms.reserveCapacity(capacity)
+            self.alarms = Mutex(alarms)
+        }
+
+        /// The page's alarms; with a previous list, holding its storage where unchanged, so the
+        /// page's own copies of unchanged text are let go with the page.
+        func append(_ page: AlarmPage, reusing previous: AlarmReuse) {
+            alarms.withLock { alarms in
+                if previous.isEmpty {
+                    alarms.append(contentsOf: page.alarms)
+                } else {
+                    for alarm in page.alarms { alarms.append(previous.reusing(alarm)) }
+                }
+            }
+        }
+
+        func take() -> [Alarm] { alarms.withLock { alarms in
+            let taken = alarms
+            alarms = []
+            return taken
+        } }
     }
 
     /// The DescribeAlarms input. AlarmTypes must name both kinds: without it AWS returns metric

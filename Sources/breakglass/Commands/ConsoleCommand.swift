@@ -133,7 +133,7 @@ struct ConsoleWiring: Sendable {
 /// loop blocks in poll(2) for the whole session, so it gets a thread of its own: the two threads of
 /// Swift's cooperative pool (on these 2-core machines) stay free for the network work it starts.
 func openConsole(_ wiring: ConsoleWiring) async -> Int32 {
-    let fetcher = AlarmFetcher(client: wiring.client)
+    let fetcher = AlarmRefresher(AlarmFetcher(client: wiring.client))
     let regions = wiring.regions
     var configured = ConsoleOptions(
         identity: wiring.identity, regions: regions, refreshInterval: wiring.interval, theme: wiring.look.theme,
