@@ -24,78 +24,102 @@ public enum JSON {
 
     /// Compact JSON. `pretty` indents by two spaces for people.
     public static func encode(_ value: AWSValue, pretty: Bool = false) -> String {
-        var out = ""
+        // Written as bytes and made a string once: appending to a String checks its capacity and
+        // form at every piece, which for `breakglass alarms --output json` cost more than the rest
+        // of the command's own work.
+        var out: [UInt8] = []
         write(value, into: &out, pretty: pretty, indent: 0)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func write(_ v: AWSValue, into out: inout String, pretty: Bool, indent: Int) {
+    private static func write(_ v: AWSValue, into out: inout [UInt8], pretty: Bool, indent: Int) {
         switch v {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n
+        case .null: append("null", to: &out)
+        case .bool(let b): append(b ? "true" : "false", to: &out)
+        case .number(let n): out.append(contentsOf: n.utf8)
         case .string(let s): writeString(s, into: &out)
         case .array(let a):
-            if a.isEmpty { out += "[]"; return }
-            out += "["
+            if a.isEmpty { append("[]", to: &out); return }
+            out.append(UInt8(ascii: "["))
             for (i, e) in a.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: " ", count: indent + 2) }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { newline(indent + 2, &out) }
                 write(e, into: &out, pretty: pretty, indent: indent + 2)
             }
-            if pretty { out += "\n" + String(repeating: " ", count: indent) }
-            out += "]"
+            if pretty { newline(indent, &out) }
+            out.append(UInt8(ascii: "]"))
         case .object(let o):
-            if o.isEmpty { out += "{}"; return }
-            out += "{"
+            if o.isEmpty { append("{}", to: &out); return }
+            out.append(UInt8(ascii: "{"))
             for (i, m) in o.members.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { out += "\n" + String(repeating: " ", count: indent + 2) }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if pretty { newline(indent + 2, &out) }
                 writeString(m.key, into: &out)
-                out += pretty ? ": " : ":"
+                append(pretty ? ": " : ":", to: &out)
                 write(m.value, into: &out, pretty: pretty, indent: indent + 2)
             }
-            if pretty { out += "\n" + String(repeating: " ", count: indent) }
-            out += "}"
+            if pretty { newline(indent, &out) }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static let hex: [Character] = Array("0123456789abcdef")
+    @inline(__always)
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
 
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
+    /// A line break and `indent` spaces.
+    private static func newline(_ indent: Int, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\n"))
+        for _ in 0..<indent { out.append(UInt8(ascii: " ")) }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Whether `b` may begin something `writeString` escapes: below 0x20, `"`, `\`, DEL, 0xC2
+    /// (U+0080–U+00BF, the C1 controls among them) and 0xE2 (U+2000–U+2FFF: the bidirectional
+    /// controls and the line separators among them).
+    @inline(__always)
+    private static func mayNeedEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xC2 || b == 0xE2
+    }
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         // Most strings (names, ARNs, timestamps) need no escape at all: they are appended whole.
-        // A byte that may begin something to escape sends the string down the scalar-by-scalar
-        // path: below 0x20, `"`, `\`, DEL, 0xC2 (U+0080–U+00BF, the C1 controls among them) and
-        // 0xE2 (U+2000–U+2FFF: the bidirectional controls and the line separators among them).
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) {
-            out += s
-            out += "\""
+        // A byte that may begin something to escape sends the string down the scalar-by-scalar path.
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where mayNeedEscape(b) { return false }
+            out.append(contentsOf: bytes)
+            return true
+        } ?? false
+        if plain {
+            out.append(UInt8(ascii: "\""))
             return
         }
         for u in s.unicodeScalars {
             switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
+            case "\"": append("\\\"", to: &out)
+            case "\\": append("\\\\", to: &out)
+            case "\n": append("\\n", to: &out)
+            case "\r": append("\\r", to: &out)
+            case "\t": append("\\t", to: &out)
+            case "\u{08}": append("\\b", to: &out)
+            case "\u{0C}": append("\\f", to: &out)
             default:
                 // Control characters (C0, DEL and C1, whose U+009B a terminal may take for CSI), the
                 // bidirectional controls and the line separators are escaped, so that JSON output is
                 // safe to print to a terminal and to embed in JavaScript (docs/FUZZING.md).
                 if InertText.isControl(u) || u.value == 0x2028 || u.value == 0x2029 {
                     let v = Int(u.value)
-                    out += "\\u"
+                    append("\\u", to: &out)
                     for shift in [12, 8, 4, 0] { out.append(hex[(v >> shift) & 0xF]) }
                 } else {
-                    out.unicodeScalars.append(u)
+                    UTF8.encode(u) { out.append($0) }
                 }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     private static let maxDepth = 512
