@@ -317,7 +317,12 @@ struct AlarmsBench: AsyncParsableCommand {
             guard let curl, curl.rounds.count == c.rounds.count, !c.rounds.isEmpty else { return ratio(c) }
             return Stats(zip(c.rounds, curl.rounds).map { $0 / max(0.001, $1) }).median
         }
-        var breakglassRatio: Double { clients.first { $0.name == "breakglass" }.map(ratio) ?? 0 }
+        /// The verdict's ratio: the median of each round's ratio. Rounds run back to back, so moto's
+        /// own drift (its answer to the same request takes 105–130 ms in some stretches and
+        /// 170–200 ms in others) weighs on both sides of each ratio; the ratio of the two medians
+        /// can take them from different stretches (reported too, as `ratio_of_medians`).
+        var breakglassRatio: Double { clients.first { $0.name == "breakglass" }.map(pairedRatio) ?? 0 }
+        var breakglassRatioOfMedians: Double { clients.first { $0.name == "breakglass" }.map(ratio) ?? 0 }
         var met: Bool { breakglassRatio <= AlarmsBench.targetRatio }
 
         func json() -> String {
@@ -333,7 +338,8 @@ struct AlarmsBench: AsyncParsableCommand {
                     ] as [String: Any]
                 },
                 "skipped": skipped.map { ["name": $0.0, "reason": $0.1] },
-                "target_ratio": AlarmsBench.targetRatio, "ratio": rounded(breakglassRatio, 3), "met": met,
+                "target_ratio": AlarmsBench.targetRatio, "ratio": rounded(breakglassRatio, 3),
+                "ratio_of_medians": rounded(breakglassRatioOfMedians, 3), "met": met,
             ]
             return benchJSON(object)
         }
@@ -352,8 +358,10 @@ struct AlarmsBench: AsyncParsableCommand {
                 "start-up alone: " + clients.map(\.startupCommand).joined(separator: ", "),
             ]
             for (name, reason) in skipped { lines.append("\(name) not timed: \(reason)") }
-            lines.append(String(format: "breakglass / curl = %.2f× (target ≤ %.1f×): %@", breakglassRatio, AlarmsBench.targetRatio, met ? "met" : "NOT MET"))
-            lines.append("(× curl: the ratio of the medians; paired: the median of each round's ratio)")
+            lines.append(String(
+                format: "breakglass / curl = %.2f× paired (target ≤ %.1f×): %@; %.2f× as the ratio of the medians", breakglassRatio,
+                AlarmsBench.targetRatio, met ? "met" : "NOT MET", breakglassRatioOfMedians))
+            lines.append("(× curl: the ratio of the medians; paired: the median of each round's ratio, the verdict's)")
             return lines.joined(separator: "\n")
         }
     }

@@ -67,9 +67,13 @@ struct BenchSuiteTests {
             #expect(!(c["command"] as? String ?? "").isEmpty)
             #expect((c["paired_ratio_to_curl"] as? Double ?? 0) > 0, "\(name) has a paired ratio")
         }
+        // The verdict is the paired ratio (the median of each round's ratio); the ratio of the
+        // medians is reported beside it.
         let ratio = try #require(json["ratio"] as? Double)
+        #expect(ratio == breakglass["paired_ratio_to_curl"] as? Double, "ratio \(ratio) is breakglass's paired ratio")
+        let ofMedians = try #require(json["ratio_of_medians"] as? Double)
         let expected = (medians["breakglass"] ?? 0) / (medians["curl"] ?? 1)
-        #expect(abs(ratio - expected) <= 0.001 + 0.001 * expected, "ratio \(ratio) is breakglass's median over curl's (\(expected))")
+        #expect(abs(ofMedians - expected) <= 0.001 + 0.001 * expected, "ratio_of_medians \(ofMedians) is breakglass's median over curl's (\(expected))")
         #expect(json["target_ratio"] as? Double == 1.2)
         #expect(json["met"] as? Bool == (ratio <= 1.2))
         // The AWS CLI and boto3 are either timed or said to be missing.
