@@ -22,14 +22,15 @@ public struct AlarmReuse: Sendable {
     public static let none = AlarmReuse([])
 
     public init(_ previous: [Alarm]) {
-        // Past Int32's range there is nothing to share through this index; such a list is not kept.
-        self.previous = previous.count <= Int(Int32.max) ? previous : []
+        self.previous = previous
         var index: [Int: Int32] = [:]
-        index.reserveCapacity(self.previous.count)
-        for (i, alarm) in self.previous.enumerated() {
+        index.reserveCapacity(previous.count)
+        for (i, alarm) in previous.enumerated() {
+            // Past Int32's range (two billion alarms) the rest are not indexed, so not shared.
+            guard let position = Int32(exactly: i) else { break }
             // The first of two alarms with the same key is the one kept.
             let key = Self.key(alarm)
-            if index[key] == nil { index[key] = Int32(i) }
+            if index[key] == nil { index[key] = position }
         }
         self.index = index
     }
