@@ -183,7 +183,7 @@ struct RunbookViewTests {
         let effects = state.press(.enter)
         #expect(state.runbook.open?.runbook.id == "rds-failover")
         #expect(state.runbook.open?.incident == 12)
-        #expect(effects == [.runbook(.checkGrant(runbook: "rds-failover", role: "db-break-glass"))])
+        #expect(effects == [.runbook(.checkGrant(runbook: "rds-failover", role: "db-break-glass")), .runbook(.lookUpStored(runbook: "rds-failover"))])
     }
 
     @Test func runbookCommandOpensByNameAndAnUnknownNameIsAnError() {
@@ -191,7 +191,7 @@ struct RunbookViewTests {
         _ = state.press(.char(":"))
         _ = state.type("runbook asg-scale-out")
         let effects = state.press(.enter)
-        #expect(effects.isEmpty)
+        #expect(effects == [.runbook(.lookUpStored(runbook: "asg-scale-out"))])
         #expect(state.view == .runbook && state.runbook.open?.runbook.id == "asg-scale-out")
         _ = state.openRunbook("nope", incident: nil, now: fixedNow)
         #expect(state.message?.isError == true)
@@ -206,7 +206,35 @@ struct RunbookViewTests {
         #expect(state.runbook.open == nil)
         let loaded = state.send(.catalogLoaded(RunbookPayload(testShelf)))
         #expect(state.runbook.open?.runbook.id == "rds-failover" && state.runbook.open?.incident == 12)
-        #expect(loaded == [.runbook(.checkGrant(runbook: "rds-failover", role: "db-break-glass"))])
+        #expect(loaded == [.runbook(.checkGrant(runbook: "rds-failover", role: "db-break-glass")), .runbook(.lookUpStored(runbook: "rds-failover"))])
+    }
+
+    @Test func aStoredRunIsShownWaitingAndNResumesItWithoutTheParameterForm() {
+        var state = runbookConsole()
+        _ = state.openRunbook("rds-failover", incident: nil, now: fixedNow)
+        let title = { renderConsole(state, theme: .default, now: fixedNow).textLines().joined(separator: "\n") }
+        #expect(title().contains("not started — n starts"))
+        // A lookup for another runbook, or that found nothing, changes nothing.
+        let runbook = testRunbook(failoverYAML)
+        var stored = storedRun(runbook, id: 9, statuses: [.done, .done, .awaitingConfirmation])
+        stored.status = .waiting
+        stored.reason = "step 3 waits for confirmation"
+        #expect(state.send(.stored(runbook: "asg-scale-out", RunbookPayload(stored))).isEmpty)
+        #expect(state.send(.stored(runbook: "rds-failover", nil)).isEmpty)
+        #expect(state.runbook.open?.run == nil)
+        #expect(state.send(.stored(runbook: "rds-failover", RunbookPayload(stored))).isEmpty)
+        #expect(state.runbook.open?.run?.id == 9)
+        #expect(title().contains("run 9 · waiting — n resumes"), "\(title())")
+        #expect(title().contains("step 3 waits for confirmation"), "\(title())")
+        // n resumes it: no parameter form, the stored run's parameters are used.
+        let effects = state.press(.char("n"))
+        #expect(state.runbook.open?.form == nil)
+        #expect(effects == [.runbook(.start(runbook: "rds-failover", incident: nil, session: 1, params: [:]))])
+        // Once this console drives a run, a late lookup does not replace what it shows.
+        var other = stored
+        other.id = 10
+        #expect(state.send(.stored(runbook: "rds-failover", RunbookPayload(other))).isEmpty)
+        #expect(state.runbook.open?.run?.id == 9)
     }
 
     @Test func startupRunbookFromTheCommandLineOpensWhenTheCatalogLoads() {
@@ -432,7 +460,7 @@ struct RunbookViewTests {
         var state = startedFailover()
         _ = state.ask(9, .confirm(failoverConfirmation()))
         let effects = state.openRunbook("asg-scale-out", incident: nil, now: fixedNow)
-        #expect(effects == [.runbook(.reply(token: 9, .stop("the console moved to runbook asg-scale-out")))])
+        #expect(effects == [.runbook(.reply(token: 9, .stop("the console moved to runbook asg-scale-out"))), .runbook(.lookUpStored(runbook: "asg-scale-out"))])
         #expect(state.runbook.open?.runbook.id == "asg-scale-out")
     }
 
@@ -688,14 +716,27 @@ struct RunbookSourceMotoTests {
             #expect(waiting.run.steps[2].status == .awaitingConfirmation)
             #expect(setCalls() == 0)
 
+            // This console closes; another opens the runbook and finds the stored run, shown as it
+            // was left (waiting at the do), not as a runbook not started.
+            loop.backend.press(.char("q"))
+            let closing = Date() + 10
+            while loop.code == nil, Date() < closing { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(loop.code == 0)
+            let next = try Loop(source: source)
+            next.backend.press(.char("3"))
+            try #require(await next.frame(containing: "> test-scale-web") != nil, "\(next.backend.lastGrid?.textLines() ?? [])")
+            next.backend.press(.enter)
+            try #require(await next.frame(containing: "run 1 · waiting — n resumes") != nil, "\(next.backend.lastGrid?.textLines() ?? [])")
+            #expect(setCalls() == 0)
+
             // n resumes the same run; the right name sends the do, once.
-            loop.backend.press(.char("n"))
-            try #require(await loop.frame(containing: "run 1 · awaiting confirmation") != nil)
-            loop.backend.press(.char("n"))
-            try #require(await loop.frame(containing: "Type web and Enter to send step 3") != nil)
-            for c in "web" { loop.backend.press(.char(c)) }
-            loop.backend.press(.enter)
-            try #require(await loop.frame(containing: "run 1 · finished") != nil, "\(loop.backend.lastGrid?.textLines() ?? [])")
+            next.backend.press(.char("n"))
+            try #require(await next.frame(containing: "run 1 · awaiting confirmation") != nil)
+            next.backend.press(.char("n"))
+            try #require(await next.frame(containing: "Type web and Enter to send step 3") != nil)
+            for c in "web" { next.backend.press(.char(c)) }
+            next.backend.press(.enter)
+            try #require(await next.frame(containing: "run 1 · finished") != nil, "\(next.backend.lastGrid?.textLines() ?? [])")
             #expect(setCalls() == 1)
             let done = try #require(try runs.load(1))
             #expect(done.run.status == .succeeded)
@@ -709,10 +750,10 @@ struct RunbookSourceMotoTests {
                 #expect(kinds.contains(kind), "\(kinds)")
             }
 
-            loop.backend.press(.char("q"))
+            next.backend.press(.char("q"))
             let deadline = Date() + 10
-            while loop.code == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(loop.code == 0)
+            while next.code == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(next.code == 0)
             await source.finish()
             #expect(source.asks.openQuestions == 0)
         }

@@ -283,7 +283,9 @@ private func renderOpenRunbook(_ state: ConsoleState, _ open: OpenRunbook, into 
 private func runStatus(_ open: OpenRunbook, glyphs: LineGlyphs) -> (text: String, role: ThemeRole) {
     let run = open.run.map { "run \($0.id)\(glyphs.separator)" } ?? ""
     switch open.phase {
-    case .idle: return (open.run == nil ? "not started \(glyphs.dash) n starts " : run + "stopped \(glyphs.dash) n resumes ", .muted)
+    case .idle:
+        // A run on the screen while idle is the stored one (`RunbookViewEvent.stored`), not yet resumed.
+        return (open.run == nil ? "not started \(glyphs.dash) n starts " : run + "waiting \(glyphs.dash) n resumes ", open.run == nil ? .muted : .warning)
     case .starting: return ("starting\(glyphs.ellipsis) ", .accent)
     case .running: return (run + "running step \((open.run?.current ?? 0) + 1) ", .accent)
     case .asking(_, let ask):

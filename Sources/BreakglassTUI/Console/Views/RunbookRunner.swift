@@ -192,7 +192,9 @@ extension RunbookSource {
                 let now = Date()
                 let change = try IncidentStore(log: log).act(incident, .escalate(by: actor.user), config: config, actor: actor, now: now)
                 return IncidentListing.sentence(for: .escalate(by: actor.user), change: change, config: config, now: now)
-            })
+            },
+            // The run `n` would resume: the one the `run` closure above picks.
+            stored: { id in (try? runs.unfinished(runbook: id))?.last?.run })
     }
 }
 
@@ -303,6 +305,10 @@ extension ConsoleLoop {
         case .checkGrant(let id, let role):
             source.asks.run {
                 inbox.push(.runbook(.grant(runbook: id, source.grant(role, id))))
+            }
+        case .lookUpStored(let id):
+            diskQueue.async {
+                inbox.push(.runbook(.stored(runbook: id, source.stored(id).map(RunbookPayload.init))))
             }
         case .start(let id, let incident, let session, let params):
             let asks = source.asks

@@ -96,6 +96,8 @@ public enum RunbookViewEvent: Hashable, Sendable {
     case catalogLoaded(RunbookPayload<RunbookShelf>)
     case catalogFailed(String)
     case grant(runbook: String, RunbookGrantStatus)
+    /// The unfinished run of `runbook` stored on the state file (nil: none), looked up on opening it.
+    case stored(runbook: String, RunbookPayload<RunbookRunState>?)
     /// From the run started as `session`; reports of an earlier session are dropped.
     case report(session: Int, RunbookPayload<RunbookRunReport>)
     case asked(session: Int, token: UInt64, RunbookPayload<RunbookAsk>)
@@ -110,6 +112,8 @@ public enum RunbookViewEvent: Hashable, Sendable {
 public enum RunbookViewEffect: Hashable, Sendable {
     case loadCatalog
     case checkGrant(runbook: String, role: String)
+    /// Looks up `runbook`'s unfinished stored run, which `n` resumes.
+    case lookUpStored(runbook: String)
     /// Starts a new run of `runbook` with `params` (name -> text, over the defaults), or resumes its
     /// unfinished one, reporting as `session`.
     case start(runbook: String, incident: Int64?, session: Int, params: [String: String] = [:])
@@ -269,6 +273,8 @@ public struct RunbookSource: Sendable {
     public var verify: @Sendable (_ runbook: String, _ step: Int, _ state: RunbookStepState, _ region: String) async -> RunbookVerification
     /// Gives up a stored run (not being driven).
     public var abandon: @Sendable (_ run: Int64, _ reason: String) throws -> RunbookRunState
+    /// The unfinished run of `runbook` on the state file, if any (disk).
+    public var stored: @Sendable (_ runbook: String) -> RunbookRunState?
     /// Pages the next escalation stage of `incident` now; returns the sentence saying who.
     public var escalate: @Sendable (_ incident: Int64) throws -> String
     /// The questions runs are waiting on, and the runs themselves.
@@ -278,8 +284,10 @@ public struct RunbookSource: Sendable {
         load: @escaping @Sendable () throws -> RunbookShelf, grant: @escaping @Sendable (String, String) -> RunbookGrantStatus,
         run: @escaping @Sendable (String, Int64?, [String: String], RunbookInteraction, @escaping @Sendable (RunbookRunReport) -> Void) async -> Void,
         verify: @escaping @Sendable (String, Int, RunbookStepState, String) async -> RunbookVerification,
-        abandon: @escaping @Sendable (Int64, String) throws -> RunbookRunState, escalate: @escaping @Sendable (Int64) throws -> String
+        abandon: @escaping @Sendable (Int64, String) throws -> RunbookRunState, escalate: @escaping @Sendable (Int64) throws -> String,
+        stored: @escaping @Sendable (String) -> RunbookRunState? = { _ in nil }
     ) {
+        self.stored = stored
         self.load = load
         self.grant = grant
         self.run = run
@@ -322,6 +330,7 @@ extension ConsoleState {
         if let index = runbook.runbooks.firstIndex(where: { $0.id == id }) { runbook.pickerIndex = index }
         if guided { return effects + startRun() }
         if let role = found.access?.value { effects.append(.runbook(.checkGrant(runbook: id, role: role))) }
+        effects.append(.runbook(.lookUpStored(runbook: id)))
         return effects
     }
 
@@ -712,6 +721,13 @@ extension ConsoleState {
             return guidedChoose(now: now)
         case .catalogFailed(let message):
             runbook.shelf = .failed(message)
+            return []
+        case .stored(let id, let stored):
+            // Shown until this console starts or resumes a run: the checklist as the stored run
+            // left it, why it waits, and that `n` resumes it (with the parameters it started with).
+            guard let run = stored?.value, let open = runbook.open, open.runbook.id == id, open.run == nil, open.phase == .idle else { return [] }
+            runbook.open?.run = run
+            if open.note == nil { runbook.open?.note = run.reason }
             return []
         case .grant(let id, let status):
             guard runbook.open?.runbook.id == id else { return [] }
