@@ -66,6 +66,7 @@ struct BenchSuiteTests {
             #expect((c["requests"] as? Int ?? 0) >= 1, "\(name) asked moto")
             #expect(!(c["command"] as? String ?? "").isEmpty)
             #expect((c["paired_ratio_to_curl"] as? Double ?? 0) > 0, "\(name) has a paired ratio")
+            #expect((c["rounds_ms"] as? [Double])?.count == 3, "\(name) has each round's time")
         }
         // The verdict is the paired ratio (the median of each round's ratio); the ratio of the
         // medians is reported beside it.
