@@ -20,8 +20,9 @@ enum BenchProcess {
 
     /// Runs `arguments` (the first an executable's path) with exactly `environment`, stdin on
     /// /dev/null, stdout and stderr written to the given files (truncated), no descriptor of ours
-    /// and every signal at its default; waits for it and returns its exit status (128 + the signal
-    /// when killed) and its wall time. `timeout` kills it (SIGKILL) and throws.
+    /// and every signal at its default (`DetachedProcess.posixSpawn`); waits for it and returns its
+    /// exit status (128 + the signal when killed) and its wall time. `timeout` kills it (SIGKILL)
+    /// and throws.
     static func run(
         _ arguments: [String], environment: [String: String], stdout: String = "/dev/null", stderr: String = "/dev/null", timeout: Double = 600
     ) throws -> Outcome {
@@ -32,29 +33,15 @@ enum BenchProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for fd in names.compactMap({ Int32($0) }) where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Dispatch's threads block most signals and a mask survives exec: give the child a clean one.
-        var none = sigset_t()
-        sigemptyset(&none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
-        }
-        var pid: pid_t = 0
+        for fd in DetachedProcess.openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
         let start = DispatchTime.now().uptimeNanoseconds
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard spawned == 0 else { throw Failure(description: "cannot run \(executable): \(String(cString: strerror(spawned)))") }
+        // Clean signals in the child (Dispatch's threads block most, and a mask survives exec).
+        let spawned = DetachedProcess.posixSpawn(
+            executable: executable, arguments: arguments, environment: environment, actions: &actions, newSession: false)
+        guard case .success(let pid) = spawned else {
+            if case .failure(let error) = spawned { throw Failure(description: "cannot run \(error.message)") }
+            throw Failure(description: "cannot run \(executable)")
+        }
         // A SIGINT or SIGTERM to the bench stops the process being timed too (see BenchSignals).
         ChildProcesses.register(pid)
         defer { ChildProcesses.unregister(pid) }

@@ -52,7 +52,7 @@ public enum DetachedProcess {
     /// posix_spawn with no signal blocked and every signal at its default in the child, whichever
     /// thread spawns it (Dispatch's threads block most signals, and a mask is inherited across exec:
     /// a moto_server started from one ignored SIGTERM); in a session of its own when `newSession`.
-    static func posixSpawn(
+    public static func posixSpawn(
         executable: String, arguments: [String], environment: [String: String], actions: inout posix_spawn_file_actions_t, newSession: Bool
     ) -> Result<Int32, SpawnError> {
         var attributes = posix_spawnattr_t()
@@ -98,7 +98,7 @@ public enum DetachedProcess {
     }
 
     /// The descriptors this process has open.
-    static func openDescriptors() -> [Int32] {
+    public static func openDescriptors() -> [Int32] {
         #if os(Linux)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         return names.compactMap { Int32($0) }.sorted()
