@@ -207,20 +207,26 @@ struct DrillStartCommand: AsyncParsableCommand {
         if confirmAccount != nil && !staging { throw ValidationError("--confirm goes with --staging") }
     }
 
+    /// Opens the drill state and records the drill as started (on the sandbox or on staging); the
+    /// caller closes the store.
+    func beginDrill(_ loaded: Scenario, goal: Duration) throws -> (place: DrillPlace, drill: Drill, actor: AuditActor) {
+        let place = try DrillPlace.open(state)
+        let actor = AuditActor.current()
+        do {
+            return (place, try place.drills.start(scenario: loaded.id, participant: participant, target: goal, actor: actor, now: Date()), actor)
+        } catch {
+            place.store.close()
+            throw report(error)
+        }
+    }
+
     func run() async throws {
         guard let wait = DurationSyntax.parse(timeout) else { throw ValidationError("--timeout: expected a duration like 90s") }
         let goal = DurationSyntax.parse(target) ?? Drill.defaultTarget
         let (loaded, path) = try options.load(scenario)
         if staging { return try await startStaging(loaded, path: path, goal: goal, wait: wait) }
-        let place = try DrillPlace.open(state)
+        let (place, drill, actor) = try beginDrill(loaded, goal: goal)
         defer { place.store.close() }
-        let actor = AuditActor.current()
-        let drill: Drill
-        do {
-            drill = try place.drills.start(scenario: loaded.id, participant: participant, target: goal, actor: actor, now: Date())
-        } catch {
-            throw report(error)
-        }
         let record: SandboxRecord
         do {
             (record, _) = try bringUpSandbox(loaded, path: path, wait: wait, profile: true, drill: drill.auditID)

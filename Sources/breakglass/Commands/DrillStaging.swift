@@ -81,15 +81,8 @@ extension DrillStartCommand {
 
         try confirm(account: account, caller: caller, profile: profile, scenario: scenario)
 
-        let place = try DrillPlace.open(state)
+        let (place, drill, actor) = try beginDrill(loaded, goal: goal)
         defer { place.store.close() }
-        let actor = AuditActor.current()
-        let drill: Drill
-        do {
-            drill = try place.drills.start(scenario: loaded.id, participant: participant, target: goal, actor: actor, now: Date())
-        } catch {
-            throw report(error)
-        }
         let folder = place.folder(drill.id)
         var record = StagingDrill(profile: profile, account: account, caller: caller, region: scenario.region, scenarioFile: path)
         do {
